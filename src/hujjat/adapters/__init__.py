@@ -1,0 +1,1 @@
+"""Adapters: implementations of the ports (database, blob stores, signing, search, jobs)."""

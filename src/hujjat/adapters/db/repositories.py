@@ -1,0 +1,282 @@
+"""SQL repositories for items and the custody log, and the unit of work that scopes them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from hujjat.adapters.db.tables import (
+    acquisitions,
+    custody_checkpoints,
+    custody_entries,
+    custody_head,
+    item_metadata,
+    items,
+)
+from hujjat.domain.canonical import canonical_bytes, sha256_hex
+from hujjat.domain.custody import Checkpoint, CustodyEntry, StoredCheckpoint, StoredEntry, next_entry
+from hujjat.domain.errors import Ambiguous, NotFound, UsageError
+from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord, MetadataStatus, Sensitivity
+from hujjat.domain.ids import ULID_RE, normalise_digest
+from hujjat.ports import Clock
+
+MIN_PREFIX = 4
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _item(row: Any) -> EvidenceItem:
+    return EvidenceItem(
+        id=row.id,
+        sha256=row.sha256,
+        size=row.size,
+        media_type=row.media_type,
+        created_at=_aware(row.created_at) or datetime.now(UTC),
+        sensitivity=Sensitivity(row.sensitivity),
+    )
+
+
+class SqlItemRepository:
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def get_by_sha256(self, sha256: str) -> EvidenceItem | None:
+        row = self.conn.execute(sa.select(items).where(items.c.sha256 == sha256)).first()
+        return _item(row) if row else None
+
+    def get(self, item_id: str) -> EvidenceItem | None:
+        row = self.conn.execute(sa.select(items).where(items.c.id == item_id)).first()
+        return _item(row) if row else None
+
+    def add(self, item: EvidenceItem) -> tuple[EvidenceItem, bool]:
+        existing = self.get_by_sha256(item.sha256)
+        if existing is not None:
+            return existing, False
+        self.conn.execute(
+            items.insert().values(
+                id=item.id,
+                sha256=item.sha256,
+                size=item.size,
+                media_type=item.media_type,
+                created_at=item.created_at,
+                sensitivity=item.sensitivity.value,
+            )
+        )
+        return item, True
+
+    def resolve(self, reference: str) -> EvidenceItem:
+        ref = reference.strip()
+        if not ref:
+            raise UsageError("an item reference is empty")
+        digest = normalise_digest(ref)
+        found = self.get(ref.upper()) or self.get_by_sha256(digest)
+        if found is not None:
+            return found
+        if len(ref) < MIN_PREFIX:
+            raise UsageError(f"item reference {ref!r} is too short: give at least {MIN_PREFIX} characters")
+        conditions = []
+        if all(c in "0123456789abcdef" for c in digest):
+            conditions.append(items.c.sha256.like(digest + "%"))
+        if ULID_RE.match(ref.upper().ljust(26, "0")):
+            conditions.append(items.c.id.like(ref.upper() + "%"))
+        if not conditions:
+            raise NotFound(f"no item matches {ref!r}")
+        rows = self.conn.execute(sa.select(items).where(sa.or_(*conditions)).limit(2)).all()
+        if not rows:
+            raise NotFound(f"no item matches {ref!r}")
+        if len(rows) > 1:
+            raise Ambiguous(f"{ref!r} matches more than one item: give more characters")
+        return _item(rows[0])
+
+    def iter_items(self) -> Iterator[EvidenceItem]:
+        result = self.conn.execution_options(yield_per=1000).execute(sa.select(items).order_by(items.c.id))
+        for row in result:
+            yield _item(row)
+
+    def count(self) -> int:
+        return int(self.conn.execute(sa.select(sa.func.count()).select_from(items)).scalar_one())
+
+    def add_acquisition(self, acquisition: Acquisition) -> bool:
+        key = sha256_hex(canonical_bytes([str(part) if part is not None else None for part in acquisition.key()]))
+        exists = self.conn.execute(
+            sa.select(acquisitions.c.id).where(acquisitions.c.dedup_key == key)
+        ).first()
+        if exists:
+            return False
+        self.conn.execute(
+            acquisitions.insert().values(
+                id=acquisition.id,
+                item_id=acquisition.item_id,
+                acquired_at=acquisition.acquired_at,
+                actor=acquisition.actor,
+                source_kind=acquisition.source_kind,
+                source=acquisition.source,
+                path=acquisition.path,
+                original_name=acquisition.original_name,
+                original_mtime=acquisition.original_mtime,
+                note=acquisition.note,
+                dedup_key=key,
+            )
+        )
+        return True
+
+    def acquisitions(self, item_id: str) -> list[Acquisition]:
+        rows = self.conn.execute(
+            sa.select(acquisitions).where(acquisitions.c.item_id == item_id).order_by(acquisitions.c.id)
+        ).all()
+        return [
+            Acquisition(
+                id=r.id,
+                item_id=r.item_id,
+                acquired_at=_aware(r.acquired_at) or datetime.now(UTC),
+                actor=r.actor,
+                source_kind=r.source_kind,
+                source=r.source,
+                path=r.path,
+                original_name=r.original_name,
+                original_mtime=_aware(r.original_mtime),
+                note=r.note,
+            )
+            for r in rows
+        ]
+
+    def add_metadata(self, item_id: str, record: MetadataRecord, at: datetime) -> None:
+        self.conn.execute(
+            item_metadata.insert().values(
+                item_id=item_id,
+                extractor=record.extractor,
+                version=record.version,
+                status=record.status.value,
+                error=record.error,
+                data=record.data,
+                extracted_at=at,
+            )
+        )
+
+    def metadata(self, item_id: str) -> list[MetadataRecord]:
+        rows = self.conn.execute(
+            sa.select(item_metadata).where(item_metadata.c.item_id == item_id).order_by(item_metadata.c.id)
+        ).all()
+        return [
+            MetadataRecord(
+                extractor=r.extractor,
+                version=r.version,
+                status=MetadataStatus(r.status),
+                data=r.data if isinstance(r.data, dict) else json.loads(r.data),
+                error=r.error,
+            )
+            for r in rows
+        ]
+
+    def iter_sizes(self) -> Iterator[tuple[str, int]]:
+        result = self.conn.execution_options(yield_per=5000).execute(sa.select(items.c.sha256, items.c.size))
+        for sha, size in result:
+            yield sha, int(size)
+
+
+class SqlCustodyRepository:
+    def __init__(self, conn: sa.Connection, clock: Clock) -> None:
+        self.conn = conn
+        self.clock = clock
+
+    def head(self) -> tuple[int, str] | None:
+        row = self.conn.execute(sa.select(custody_head.c.seq, custody_head.c.hash)).first()
+        return (int(row.seq), row.hash) if row else None
+
+    def append(
+        self, actor: str, action: str, subject: str | None, details: dict[str, object] | None = None
+    ) -> CustodyEntry:
+        row = self.conn.execute(
+            sa.select(custody_head.c.seq, custody_head.c.hash).where(custody_head.c.id == 1).with_for_update()
+        ).first()
+        head = (int(row.seq), row.hash) if row else None
+        entry = next_entry(
+            head, moment=self.clock.now(), actor=actor, action=action, subject=subject, details=details
+        )
+        body = entry.encode()
+        self.conn.execute(
+            custody_entries.insert().values(
+                seq=entry.seq, hash=sha256_hex(body), action=action, subject=subject, body=body.decode("utf-8")
+            )
+        )
+        if row is None:
+            self.conn.execute(custody_head.insert().values(id=1, seq=entry.seq, hash=entry.hash))
+        else:
+            self.conn.execute(
+                custody_head.update().where(custody_head.c.id == 1).values(seq=entry.seq, hash=entry.hash)
+            )
+        return entry
+
+    def iter_entries(self) -> Iterator[StoredEntry]:
+        query = sa.select(custody_entries.c.seq, custody_entries.c.hash, custody_entries.c.body).order_by(
+            custody_entries.c.seq
+        )
+        for seq, digest, body in self.conn.execution_options(yield_per=5000).execute(query):
+            yield StoredEntry(int(seq), digest, body.encode("utf-8"))
+
+    def entries_for(self, subjects: list[str]) -> list[CustodyEntry]:
+        if not subjects:
+            return []
+        query = (
+            sa.select(custody_entries.c.body)
+            .where(custody_entries.c.subject.in_(subjects))
+            .order_by(custody_entries.c.seq)
+        )
+        return [CustodyEntry.decode(body) for (body,) in self.conn.execute(query)]
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        rows = self.conn.execute(sa.select(custody_checkpoints).order_by(custody_checkpoints.c.seq)).all()
+        return [
+            StoredCheckpoint(Checkpoint(r.archive, int(r.seq), r.head, r.time), bytes(r.signature)) for r in rows
+        ]
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint, key_id: str) -> None:
+        cp = checkpoint.checkpoint
+        exists = self.conn.execute(
+            sa.select(custody_checkpoints.c.seq).where(custody_checkpoints.c.seq == cp.seq)
+        ).first()
+        if exists:
+            return
+        self.conn.execute(
+            custody_checkpoints.insert().values(
+                seq=cp.seq,
+                head=cp.head,
+                time=cp.time,
+                archive=cp.archive,
+                key_id=key_id,
+                signature=checkpoint.signature,
+            )
+        )
+
+
+class SqlTransaction:
+    def __init__(self, conn: sa.Connection, clock: Clock) -> None:
+        self.conn = conn
+        self.items = SqlItemRepository(conn)
+        self.custody = SqlCustodyRepository(conn, clock)
+
+
+class SqlUnitOfWork:
+    """Callable that opens one transaction: commit on success, roll back on any exception."""
+
+    def __init__(self, engine: sa.Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    @contextmanager
+    def __call__(self, read_only: bool = False) -> Iterator[SqlTransaction]:
+        with self.engine.connect() as conn:
+            if read_only:
+                conn = conn.execution_options(hujjat_read_only=True)
+            with conn.begin():
+                yield SqlTransaction(conn, self.clock)

@@ -1,0 +1,142 @@
+"""The one place that reads configuration and wires adapters into the ports the services use."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from hujjat.adapters.blobs import open_store
+from hujjat.adapters.db.engine import create_db_engine, upgrade_schema
+from hujjat.adapters.db.repositories import SqlUnitOfWork
+from hujjat.adapters.db.tables import archive_info
+from hujjat.adapters.signing import Ed25519Signer
+from hujjat.config import ArchiveConfig, load_config, write_config
+from hujjat.domain.custody import utc_timestamp
+from hujjat.domain.errors import ArchiveError
+from hujjat.domain.evidence import MetadataRecord
+from hujjat.domain.ids import new_id
+from hujjat.services.checkpoints import sign_checkpoint
+from hujjat.services.context import ArchivePorts
+
+KEY_DIR = "keys"
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ProcessingMetadataReader:
+    """Adapts the processing plug-ins to the MetadataReader port; imported lazily (PyAV, Pillow)."""
+
+    def __init__(self, use_exiftool: bool) -> None:
+        self.use_exiftool = use_exiftool
+
+    def detect_media_type(self, path: Path) -> str:
+        from hujjat.processing.metadata import detect_media_type
+
+        return detect_media_type(path)
+
+    def extract(self, path: Path, media_type: str) -> MetadataRecord:
+        from hujjat.processing.metadata import extract_metadata
+
+        return extract_metadata(path, media_type)
+
+
+def default_actor(explicit: str | None = None) -> str:
+    if explicit:
+        return explicit
+    env = os.environ.get("HUJJAT_USER")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass
+class Archive:
+    config: ArchiveConfig
+    engine: sa.Engine
+    ports: ArchivePorts
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _build(config: ArchiveConfig, signer: Ed25519Signer, actor: str) -> Archive:
+    engine = create_db_engine(config.database_url)
+    upgrade_schema(engine)
+    store = open_store(config.store_spec, config.root, config.s3_endpoint_url, config.s3_region)
+    clock = SystemClock()
+    ports = ArchivePorts(
+        archive_id=config.archive_id,
+        uow=SqlUnitOfWork(engine, clock),
+        store=store,
+        signer=signer,
+        clock=clock,
+        metadata=ProcessingMetadataReader(config.use_exiftool),
+        actor=actor,
+    )
+    return Archive(config, engine, ports)
+
+
+def init_archive(
+    root: Path,
+    *,
+    database: str | None = None,
+    store: str | None = None,
+    s3_endpoint: str | None = None,
+    s3_region: str | None = None,
+    actor: str | None = None,
+) -> Archive:
+    root = root.resolve()
+    if (root / "hujjat.toml").exists():
+        raise ArchiveError(f"{root} already holds an archive")
+    if root.exists() and any(root.iterdir()):
+        raise ArchiveError(f"{root} exists and is not empty; choose a new folder")
+    root.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    config = ArchiveConfig(root=root, archive_id=new_id(), created=utc_timestamp(now))
+    if database:
+        config.database = database
+    if store:
+        config.store = store
+    config.s3_endpoint, config.s3_region = s3_endpoint, s3_region
+    signer = Ed25519Signer.create(root / KEY_DIR)
+    write_config(config)
+    archive = _build(config, signer, default_actor(actor))
+    with archive.engine.begin() as conn:
+        existing = conn.execute(sa.select(sa.func.count()).select_from(archive_info)).scalar_one()
+        if existing:
+            raise ArchiveError("the configured database already belongs to an archive; use an empty one")
+        conn.execute(archive_info.insert().values(key="archive_id", value=config.archive_id))
+    with archive.ports.uow() as tx:
+        tx.custody.append(
+            archive.ports.actor,
+            "archive.created",
+            config.archive_id,
+            {"archive_id": config.archive_id, "key_id": signer.key_id, "database": config.database.split(":")[0]},
+        )
+    sign_checkpoint(archive.ports)
+    return archive
+
+
+def open_archive(root: Path, actor: str | None = None) -> Archive:
+    root = root.resolve()
+    config = load_config(root)
+    signer = Ed25519Signer.load(root / KEY_DIR)
+    archive = _build(config, signer, default_actor(actor))
+    with archive.engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(archive_info.c.value).where(archive_info.c.key == "archive_id")
+        ).scalar_one_or_none()
+    if stored != config.archive_id:
+        raise ArchiveError("the configured database belongs to another archive (archive id differs)")
+    return archive

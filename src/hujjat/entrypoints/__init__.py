@@ -1,0 +1,1 @@
+"""Entrypoints: CLI, web/API and workers. They call services and hold no business rules."""

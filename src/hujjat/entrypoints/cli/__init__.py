@@ -1,0 +1,1 @@
+"""The `hujjat` command line (Typer + Rich)."""

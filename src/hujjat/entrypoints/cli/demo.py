@@ -1,0 +1,108 @@
+"""`hujjat demo`: a demo archive from generated material (photos with EXIF/GPS, real videos, notes)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from hujjat.bootstrap import init_archive
+from hujjat.entrypoints.cli.common import archive_session, out
+from hujjat.entrypoints.cli.evidence import RichIntakeObserver, _progress
+from hujjat.services.audit import verify_archive
+from hujjat.services.intake import IntakeRequest, ingest_paths
+
+# Places the first users document (approximate city centres; the demo invents no real event).
+DEMO_PLACES = [
+    ("Moscow", 55.7558, 37.6173),
+    ("Yekaterinburg", 56.8389, 60.6057),
+    ("Saint Petersburg", 59.9343, 30.3351),
+    ("Dushanbe", 38.5598, 68.7870),
+    ("Tashkent", 41.2995, 69.2401),
+    ("Bishkek", 42.8746, 74.5698),
+]
+
+NOTES = [
+    "Свидетель: сотрудники проверяли документы у рабочих на стройке, троих увезли в отдел.",
+    "Шоҳид: дар бозор милиса ҳуҷҷатҳои муҳоҷиронро тафтиш кард.",
+    "Guvoh: politsiya yotoqxonada hujjatlarni tekshirdi, ikki kishi olib ketildi.",
+    "Witness note: summons handed to newly naturalised citizens outside the migration centre.",
+]
+
+
+def generate_material(folder: Path, photos: int = 8, videos: int = 2) -> None:
+    from hujjat.processing import synthetic
+
+    start = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    for i in range(photos):
+        name, lat, lon = DEMO_PLACES[i % len(DEMO_PLACES)]
+        synthetic.make_photo(
+            folder / f"photo_{i:02d}_{name.replace(' ', '_')}.jpg",
+            width=800,
+            height=600,
+            seed=i,
+            gps=(lat + i * 0.001, lon - i * 0.001),
+            taken_at=start + timedelta(days=i, minutes=17 * i),
+        )
+    for i in range(videos):
+        name, lat, lon = DEMO_PLACES[(i + 1) % len(DEMO_PLACES)]
+        synthetic.make_video(
+            folder / f"video_{i:02d}_{name.replace(' ', '_')}.mp4",
+            seconds=3,
+            fps=15,
+            width=320,
+            height=240,
+            seed=i,
+            location=(lat, lon),
+            created_at=start + timedelta(days=3 * i, hours=2),
+        )
+    notes = folder / "notes"
+    notes.mkdir()
+    for i, text in enumerate(NOTES):
+        synthetic.make_text_note(notes / f"note_{i:02d}.txt", text)
+    # A copy under another name: stored once, acquired twice.
+    shutil.copy(folder / "photo_00_Moscow.jpg", notes / "forwarded_copy.jpg")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def demo(
+        directory: Annotated[Path, typer.Argument(help="Folder for the demo archive.")] = Path("demo-archive"),
+        fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Replace an existing demo archive.")] = True,
+        serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the web UI afterwards.")] = False,
+    ) -> None:
+        """Build a demo archive from generated material and show what it holds."""
+        if directory.exists() and fresh:
+            if not (directory / "hujjat.toml").exists():
+                raise typer.BadParameter(f"{directory} exists and is not a Hujjat archive; not touching it")
+            shutil.rmtree(directory)
+        init_archive(directory, actor="demo").close()
+        out.print(f"created demo archive in {escape(str(directory))}")
+        with tempfile.TemporaryDirectory(prefix="hujjat-demo-") as tmp:
+            material = Path(tmp) / "field-material"
+            material.mkdir()
+            generate_material(material)
+            with archive_session(directory, "demo") as arch, _progress() as progress:
+                summary = ingest_paths(
+                    arch.ports,
+                    [material],
+                    IntakeRequest(source="demo: generated field material", note="generated for the demo"),
+                    RichIntakeObserver(progress),
+                )
+        out.print(
+            f"ingested: added {summary.count('added')}, already present {summary.count('present')}, "
+            f"failed {summary.count('failed') + summary.count('skipped')}"
+        )
+        with archive_session(directory, "demo", sign=False) as arch:
+            report = verify_archive(arch.ports)
+        out.print(
+            f"verify: {'OK' if report.ok else 'FAILED'}: {report.items} items, {report.entries} custody entries"
+        )
+        out.print(f"try: hujjat list --archive {directory}   /   hujjat show <ID> --archive {directory}")
+        if serve:
+            out.print("the web UI is not built yet; nothing to serve")

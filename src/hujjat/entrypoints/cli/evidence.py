@@ -1,0 +1,199 @@
+"""CLI commands for the archive and its evidence: init, add, list, show, export-file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from hujjat.bootstrap import init_archive
+from hujjat.entrypoints.cli.common import (
+    DEFAULT_ARCHIVE,
+    ArchiveOpt,
+    AsOpt,
+    JsonOpt,
+    archive_session,
+    err,
+    human_size,
+    out,
+    print_json,
+)
+from hujjat.services.intake import IntakeOutcome, IntakeRequest, IntakeSummary, ingest_paths
+from hujjat.services.queries import export_item, item_detail, iter_item_summaries
+
+
+class RichIntakeObserver:
+    """A files bar and a bytes bar (with rate), fed from the worker threads."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.files = progress.add_task("files", total=0, kind="files")
+        self.bytes = progress.add_task("bytes", total=0, kind="bytes")
+
+    def planned(self, files: int, total_bytes: int) -> None:
+        self.progress.update(self.files, total=files)
+        self.progress.update(self.bytes, total=total_bytes)
+
+    def advance(self, nbytes: int) -> None:
+        self.progress.advance(self.bytes, nbytes)
+
+    def finished(self, outcome: IntakeOutcome) -> None:
+        if outcome.status in ("failed", "skipped"):
+            self.progress.console.print(f"[yellow]{outcome.status}:[/yellow] {escape(outcome.path)}: {escape(outcome.message or '')}")
+        else:
+            self.progress.advance(self.files, 1)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:>6}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+def summary_json(summary: IntakeSummary) -> dict[str, Any]:
+    return {
+        "added": summary.count("added"),
+        "already_present": summary.count("present"),
+        "failed": summary.count("failed") + summary.count("skipped"),
+        "outcomes": [o.__dict__ for o in summary.outcomes],
+    }
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def init(
+        directory: Annotated[Path, typer.Argument(help="Folder to create the archive in.")],
+        database: Annotated[
+            str | None, typer.Option(help="Database URL (default: SQLite in the folder), e.g. postgresql://host/db.")
+        ] = None,
+        store: Annotated[
+            str | None, typer.Option(help="Blob store: a folder (default: store) or s3://bucket/prefix.")
+        ] = None,
+        s3_endpoint: Annotated[str | None, typer.Option(help="S3-compatible endpoint URL.")] = None,
+        s3_region: Annotated[str | None, typer.Option(help="S3 region.")] = None,
+        actor: AsOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Create an archive: config, database, blob store and signing key."""
+        archive = init_archive(
+            directory, database=database, store=store, s3_endpoint=s3_endpoint, s3_region=s3_region, actor=actor
+        )
+        info = {
+            "archive": str(archive.config.root),
+            "archive_id": archive.config.archive_id,
+            "key_id": archive.ports.signer.key_id,
+            "database": archive.config.database,
+            "store": archive.config.store,
+        }
+        archive.close()
+        if json_out:
+            print_json(info)
+        else:
+            out.print(f"Created archive {info['archive_id']} in {escape(info['archive'])} (signing key {info['key_id']})")
+
+    @app.command()
+    def add(
+        paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursive).")],
+        source: Annotated[str | None, typer.Option(help="Where the material came from.")] = None,
+        note: Annotated[str | None, typer.Option(help="A note kept with this acquisition.")] = None,
+        archive: ArchiveOpt = DEFAULT_ARCHIVE,
+        actor: AsOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Ingest files and folders into the archive."""
+        with archive_session(archive, actor) as arch:
+            request = IntakeRequest(source_kind="file", source=source, note=note)
+            if json_out:
+                summary = ingest_paths(arch.ports, paths, request)
+            else:
+                with _progress() as progress:
+                    summary = ingest_paths(arch.ports, paths, request, RichIntakeObserver(progress))
+        if json_out:
+            print_json(summary_json(summary))
+        else:
+            added = [o for o in summary.outcomes if o.status == "added"]
+            out.print(
+                f"added {len(added)} ({human_size(sum(o.size for o in added))}), "
+                f"already present {summary.count('present')}, "
+                f"failed {summary.count('failed') + summary.count('skipped')}"
+            )
+            for o in summary.outcomes:
+                if o.status in ("failed", "skipped"):
+                    err.print(f"{o.status}: {escape(o.path)}: {escape(o.message or '')}")
+        if not summary.ok:
+            raise typer.Exit(1)
+
+    @app.command("list")
+    def list_items(archive: ArchiveOpt = DEFAULT_ARCHIVE, json_out: JsonOpt = False) -> None:
+        """List every evidence item (no paging)."""
+        with archive_session(archive, sign=False) as arch:
+            rows = list(iter_item_summaries(arch.ports))
+        if json_out:
+            print_json({"items": rows, "total": len(rows)})
+            return
+        for row in rows:
+            out.print(f"{row['id']}  {row['sha256'][:16]}  {human_size(row['size']):>10}  {row['media_type']}")
+        out.print(f"{len(rows)} items")
+
+    @app.command()
+    def show(
+        reference: Annotated[str, typer.Argument(metavar="ID", help="Item id, SHA-256, or a unique prefix.")],
+        archive: ArchiveOpt = DEFAULT_ARCHIVE,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Show one item: hashes, metadata, acquisitions and custody trail."""
+        with archive_session(archive, sign=False) as arch:
+            detail = item_detail(arch.ports, reference)
+        if json_out:
+            print_json(detail)
+            return
+        meta = detail["metadata"]
+        out.print(f"[bold]{detail['id']}[/bold]  {detail['media_type']}  {human_size(detail['size'])}")
+        out.print(f"sha256 {detail['sha256']}")
+        loc = meta.get("location")
+        out.print(f"metadata: {meta.get('status')}" + (f" — {escape(meta['error'])}" if meta.get("error") else ""))
+        if meta.get("captured_at"):
+            out.print(f"  captured {meta['captured_at']}")
+        if loc:
+            out.print(f"  location {loc['latitude']:.6f}, {loc['longitude']:.6f}")
+        out.print("acquisitions:")
+        for acq in detail["acquisitions"]:
+            where = acq["path"] or acq["source"] or ""
+            out.print(f"  {acq['acquired_at']}  {escape(acq['actor'])}  {acq['source_kind']}  {escape(where)}")
+        out.print("custody:")
+        for entry in detail["custody"]:
+            out.print(f"  #{entry['seq']} {entry['time']} {escape(entry['actor'])} {entry['action']}")
+
+    @app.command("export-file")
+    def export_file(
+        reference: Annotated[str, typer.Argument(metavar="ID")],
+        dest: Annotated[Path, typer.Argument(help="Destination file, or a folder.")],
+        archive: ArchiveOpt = DEFAULT_ARCHIVE,
+        actor: AsOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Write an item's original bytes to DEST, verified against its hash on the way out."""
+        with archive_session(archive, actor) as arch:
+            result = export_item(arch.ports, reference, dest)
+        if json_out:
+            print_json(result)
+        else:
+            out.print(f"exported {result['id']} to {escape(result['destination'])} (sha256 verified)")

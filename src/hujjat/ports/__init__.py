@@ -1,0 +1,125 @@
+"""Ports: the small interfaces services need, implemented by adapters and chosen by bootstrap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from hujjat.domain.custody import CustodyEntry, StoredCheckpoint, StoredEntry
+from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord, StoredBlob
+
+ProgressCallback = Callable[[int], None]
+
+
+class BlobStore(Protocol):
+    """A write-once, content-addressed store. The store itself hashes what it is given, so an
+    object's name is always the SHA-256 of its bytes, and a crash never leaves a partial object
+    under a real name."""
+
+    description: str
+
+    def put(self, source: BinaryIO, progress: ProgressCallback | None = None) -> StoredBlob: ...
+
+    def open(self, sha256: str) -> AbstractContextManager[BinaryIO]: ...
+
+    def size(self, sha256: str) -> int | None:
+        """The stored size, or None when the object is missing."""
+        ...
+
+    def iter_objects(self) -> Iterator[tuple[str, int]]:
+        """Every (sha256, size) in the store, temporary files excluded."""
+        ...
+
+    def local_path(self, sha256: str) -> Path | None:
+        """A filesystem path to the bytes when the backend has one (tools like exiftool need it)."""
+        ...
+
+    def clean_temporary(self) -> int:
+        """Remove temporary files left by processes that no longer run; return how many."""
+        ...
+
+
+class Signer(Protocol):
+    key_id: str
+
+    def sign(self, message: bytes) -> bytes: ...
+
+    def verify(self, message: bytes, signature: bytes) -> bool: ...
+
+    def public_key_pem(self) -> bytes: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class ItemRepository(Protocol):
+    def get_by_sha256(self, sha256: str) -> EvidenceItem | None: ...
+
+    def get(self, item_id: str) -> EvidenceItem | None: ...
+
+    def add(self, item: EvidenceItem) -> tuple[EvidenceItem, bool]:
+        """Insert unless an item with the same sha256 exists; return the stored item and whether
+        it was new."""
+        ...
+
+    def resolve(self, reference: str) -> EvidenceItem:
+        """By id, sha256 (`sha256:` optional) or a unique prefix of either."""
+        ...
+
+    def iter_items(self) -> Iterator[EvidenceItem]: ...
+
+    def count(self) -> int: ...
+
+    def add_acquisition(self, acquisition: Acquisition) -> bool:
+        """Record unless the same acquisition (Acquisition.key) is already recorded."""
+        ...
+
+    def acquisitions(self, item_id: str) -> list[Acquisition]: ...
+
+    def add_metadata(self, item_id: str, record: MetadataRecord, at: datetime) -> None: ...
+
+    def metadata(self, item_id: str) -> list[MetadataRecord]: ...
+
+    def iter_sizes(self) -> Iterator[tuple[str, int]]:
+        """(sha256, size) for every item, cheaply, for quick verification."""
+        ...
+
+
+class CustodyRepository(Protocol):
+    def append(
+        self, actor: str, action: str, subject: str | None, details: dict[str, object] | None = None
+    ) -> CustodyEntry: ...
+
+    def head(self) -> tuple[int, str] | None: ...
+
+    def iter_entries(self) -> Iterator[StoredEntry]: ...
+
+    def entries_for(self, subjects: list[str]) -> list[CustodyEntry]: ...
+
+    def checkpoints(self) -> list[StoredCheckpoint]: ...
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint, key_id: str) -> None: ...
+
+
+class MetadataReader(Protocol):
+    """Reads what a file says about itself; never raises for bad media (failure is data)."""
+
+    def detect_media_type(self, path: Path) -> str: ...
+
+    def extract(self, path: Path, media_type: str) -> MetadataRecord: ...
+
+
+class Transaction(Protocol):
+    items: ItemRepository
+    custody: CustodyRepository
+
+
+class UnitOfWork(Protocol):
+    """Opens one transaction: commit on success, roll back on an exception. Read-only ones do not
+    take the write lock (SQLite), so a long `verify` never blocks an `add`."""
+
+    def __call__(self, read_only: bool = False) -> AbstractContextManager[Transaction]: ...

@@ -1,0 +1,18 @@
+"""The bundle of ports one archive offers to the use cases; bootstrap builds it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hujjat.ports import BlobStore, Clock, MetadataReader, Signer, UnitOfWork
+
+
+@dataclass
+class ArchivePorts:
+    archive_id: str
+    uow: UnitOfWork
+    store: BlobStore
+    signer: Signer
+    clock: Clock
+    metadata: MetadataReader
+    actor: str

@@ -1,0 +1,225 @@
+"""Ingesting files: stream each into the content-addressed store, then record item, acquisition,
+metadata and custody entries in one transaction per file.
+
+Order matters for crash safety: the blob is complete under its real name before any record points
+at it, and the records of one file commit together. A process killed at any moment leaves at most
+an unreferenced blob, which re-running the same command adopts; re-running never doubles anything
+because an identical acquisition is recognised (Acquisition.key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from hujjat.domain.canonical import canonical_bytes, sha256_hex
+from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord, StoredBlob
+from hujjat.domain.ids import new_id
+from hujjat.services.context import ArchivePorts
+from hujjat.services.file_walk import Candidate, Skip, walk
+
+
+class FileChangedWhileReading(OSError):
+    """The file's length changed between stat and the end of reading it."""
+
+
+class _CheckedReader:
+    """Passes reads through, counts bytes, and fails at EOF if the file shrank or grew meanwhile,
+    so the store discards the temporary copy instead of keeping a torn read."""
+
+    def __init__(self, handle: BinaryIO, expected: int) -> None:
+        self.handle = handle
+        self.expected = expected
+        self.seen = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.handle.read(size)
+        self.seen += len(chunk)
+        if not chunk and self.seen != self.expected:
+            raise FileChangedWhileReading(
+                f"file changed while being read ({self.expected} bytes expected, {self.seen} read)"
+            )
+        if self.seen > self.expected:
+            raise FileChangedWhileReading(f"file grew while being read (more than {self.expected} bytes)")
+        return chunk
+
+
+@dataclass(frozen=True)
+class IntakeOutcome:
+    path: str
+    status: str  # added | present | failed | skipped
+    item_id: str | None = None
+    sha256: str | None = None
+    size: int = 0
+    media_type: str | None = None
+    new_acquisition: bool = False
+    message: str | None = None
+
+
+@dataclass
+class IntakeSummary:
+    outcomes: list[IntakeOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return not any(o.status in ("failed", "skipped") for o in self.outcomes)
+
+
+class IntakeObserver(Protocol):
+    def planned(self, files: int, total_bytes: int) -> None: ...
+
+    def advance(self, nbytes: int) -> None: ...
+
+    def finished(self, outcome: IntakeOutcome) -> None: ...
+
+
+@dataclass(frozen=True)
+class IntakeRequest:
+    source_kind: str = "file"
+    source: str | None = None
+    note: str | None = None
+
+
+def ingest_paths(
+    ports: ArchivePorts,
+    paths: Iterable[Path],
+    request: IntakeRequest,
+    observer: IntakeObserver | None = None,
+    workers: int = 2,
+) -> IntakeSummary:
+    ports.store.clean_temporary()
+    found = list(walk(paths))
+    candidates = [c for c in found if isinstance(c, Candidate)]
+    summary = IntakeSummary()
+    for skip in (s for s in found if isinstance(s, Skip)):
+        outcome = IntakeOutcome(str(skip.path), "skipped", message=skip.reason)
+        summary.outcomes.append(outcome)
+    if observer:
+        observer.planned(len(candidates), sum(c.size for c in candidates))
+        for outcome in summary.outcomes:
+            observer.finished(outcome)
+
+    def one(candidate: Candidate) -> IntakeOutcome:
+        outcome = ingest_file(ports, candidate, request, observer)
+        if observer:
+            observer.finished(outcome)
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        summary.outcomes.extend(pool.map(one, candidates))
+    return summary
+
+
+def ingest_file(
+    ports: ArchivePorts,
+    candidate: Candidate,
+    request: IntakeRequest,
+    observer: IntakeObserver | None = None,
+) -> IntakeOutcome:
+    path = candidate.path
+    progress = observer.advance if observer else None
+    try:
+        with path.open("rb") as handle:
+            blob = ports.store.put(_CheckedReader(handle, candidate.size), progress)  # type: ignore[arg-type]
+    except OSError as exc:
+        return IntakeOutcome(str(path), "failed", message=exc.strerror or str(exc))
+    mtime = datetime.fromtimestamp(candidate.mtime_ns / 1e9, UTC)
+    return record_blob(ports, blob, request, path=str(path), name=path.name, mtime=mtime, fallback=path)
+
+
+def record_blob(
+    ports: ArchivePorts,
+    blob: StoredBlob,
+    request: IntakeRequest,
+    *,
+    path: str | None,
+    name: str | None,
+    mtime: datetime | None,
+    fallback: Path | None = None,
+) -> IntakeOutcome:
+    """Record a stored blob as an item (if new) and an acquisition (if not the same one again).
+
+    Shared by every intake route (files, Telegram media, captures, packages) so provenance is
+    always recorded the same way.
+    """
+    with ports.uow(read_only=True) as tx:
+        known = tx.items.get_by_sha256(blob.sha256)
+    media_type = known.media_type if known else None
+    extracted: MetadataRecord | None = None
+    if known is None:
+        local = ports.store.local_path(blob.sha256) or fallback
+        if local is not None:
+            media_type = ports.metadata.detect_media_type(local)
+            extracted = ports.metadata.extract(local, media_type)
+        else:
+            media_type = "application/octet-stream"
+    now = ports.clock.now()
+    item = EvidenceItem(new_id(), blob.sha256, blob.size, media_type or "application/octet-stream", now)
+    with ports.uow() as tx:
+        item, created = tx.items.add(item)
+        if created:
+            tx.custody.append(
+                ports.actor,
+                "item.added",
+                item.id,
+                {"sha256": item.sha256, "size": item.size, "media_type": item.media_type},
+            )
+            if extracted is not None:
+                tx.items.add_metadata(item.id, extracted, now)
+                tx.custody.append(
+                    ports.actor,
+                    "metadata.extracted",
+                    item.id,
+                    {
+                        "extractor": extracted.extractor,
+                        "version": extracted.version,
+                        "status": extracted.status.value,
+                        "data_sha256": sha256_hex(canonical_bytes(extracted.data)),
+                    },
+                )
+        acquisition = Acquisition(
+            id=new_id(),
+            item_id=item.id,
+            acquired_at=now,
+            actor=ports.actor,
+            source_kind=request.source_kind,
+            source=request.source,
+            path=path,
+            original_name=name,
+            original_mtime=mtime,
+            note=request.note,
+        )
+        new_acquisition = tx.items.add_acquisition(acquisition)
+        if new_acquisition:
+            tx.custody.append(
+                ports.actor,
+                "item.acquired",
+                item.id,
+                {
+                    "acquisition": acquisition.id,
+                    "sha256": item.sha256,
+                    "source_kind": request.source_kind,
+                    "source": request.source,
+                    "path": path,
+                    "original_name": name,
+                    "original_mtime": mtime.isoformat() if mtime else None,
+                    "note": request.note,
+                },
+            )
+    return IntakeOutcome(
+        path or name or item.sha256,
+        "added" if created else "present",
+        item_id=item.id,
+        sha256=item.sha256,
+        size=item.size,
+        media_type=item.media_type,
+        new_acquisition=new_acquisition,
+    )
+

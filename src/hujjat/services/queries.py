@@ -1,0 +1,133 @@
+"""Read-side use cases: listing items, one item's full record, and exporting original bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from hujjat.domain.custody import CustodyEntry
+from hujjat.domain.errors import HujjatError, IntegrityError
+from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord
+from hujjat.services.context import ArchivePorts
+
+CHUNK = 1024 * 1024
+
+
+def item_summary(item: EvidenceItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "sha256": item.sha256,
+        "size": item.size,
+        "media_type": item.media_type,
+        "created_at": item.created_at.isoformat(),
+        "sensitivity": item.sensitivity.value,
+    }
+
+
+def iter_item_summaries(ports: ArchivePorts) -> Iterator[dict[str, Any]]:
+    with ports.uow(read_only=True) as tx:
+        for item in tx.items.iter_items():
+            yield item_summary(item)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def present_metadata(records: list[MetadataRecord]) -> dict[str, Any]:
+    """The newest extraction, with coordinates as numbers (they are kept as decimal strings because
+    custody hashing allows no floats); raw tag dumps stay under `raw`."""
+    if not records:
+        return {"status": "none", "location": None}
+    latest = records[-1]
+    data = dict(latest.data)
+    location = data.get("location")
+    if isinstance(location, dict):
+        lat, lon = _number(location.get("latitude")), _number(location.get("longitude"))
+        if lat is None or lon is None:
+            data["location"] = None
+        else:
+            shown = {"latitude": lat, "longitude": lon}
+            if (alt := _number(location.get("altitude"))) is not None:
+                shown["altitude"] = alt
+            data["location"] = shown
+    else:
+        data["location"] = None
+    data["status"] = latest.status.value
+    data["extractor"] = {"name": latest.extractor, "version": latest.version}
+    if latest.error:
+        data["error"] = latest.error
+    return data
+
+
+def acquisition_view(acq: Acquisition) -> dict[str, Any]:
+    return {
+        "id": acq.id,
+        "acquired_at": acq.acquired_at.isoformat(),
+        "actor": acq.actor,
+        "source_kind": acq.source_kind,
+        "source": acq.source,
+        "path": acq.path,
+        "original_name": acq.original_name,
+        "original_mtime": acq.original_mtime.isoformat() if acq.original_mtime else None,
+        "note": acq.note,
+    }
+
+
+def custody_view(entry: CustodyEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "time": entry.time,
+        "actor": entry.actor,
+        "action": entry.action,
+        "details": entry.details,
+        "hash": entry.hash,
+    }
+
+
+def item_detail(ports: ArchivePorts, reference: str) -> dict[str, Any]:
+    with ports.uow(read_only=True) as tx:
+        item = tx.items.resolve(reference)
+        detail = item_summary(item)
+        detail["metadata"] = present_metadata(tx.items.metadata(item.id))
+        detail["acquisitions"] = [acquisition_view(a) for a in tx.items.acquisitions(item.id)]
+        detail["custody"] = [custody_view(e) for e in tx.custody.entries_for([item.id])]
+    return detail
+
+
+def export_item(ports: ArchivePorts, reference: str, destination: Path) -> dict[str, Any]:
+    """Copy the original bytes out, hashing on the way; a mismatch leaves no file behind."""
+    with ports.uow(read_only=True) as tx:
+        item = tx.items.resolve(reference)
+    target = destination / item.id if destination.is_dir() else destination
+    if target.exists():
+        raise HujjatError(f"{target} exists already; not overwriting it")
+    tmp = target.with_name(f".{target.name}.hujjat-part")
+    digest = hashlib.sha256()
+    try:
+        with ports.store.open(item.sha256) as source, tmp.open("xb") as out:
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != item.sha256:
+            raise IntegrityError(
+                f"item {item.id}: stored bytes hash to {digest.hexdigest()}, not {item.sha256}; nothing exported"
+            )
+        os.replace(tmp, target)
+    except FileNotFoundError as exc:
+        raise HujjatError(f"cannot export {item.id}: {exc.strerror}: {exc.filename}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    with ports.uow() as tx:
+        tx.custody.append(
+            ports.actor, "item.exported", item.id, {"sha256": item.sha256, "destination": str(target)}
+        )
+    return {"id": item.id, "sha256": item.sha256, "size": item.size, "destination": str(target)}
