@@ -1,0 +1,149 @@
+"""What both blob store backends share: digest validation, the object layout, the hashing copy loop
+and pid-tagged temporary files.
+
+Kept in one place so the local folder and the S3 store name objects the same way
+(`objects/ab/cd/<64 hex>`), refuse the same malformed digests, and stream and hash bytes with the
+same constant-memory, one-pass loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import BinaryIO
+
+from hujjat.domain.errors import UsageError
+from hujjat.ports import ProgressCallback
+
+CHUNK_SIZE = 1 << 20
+"""Bytes read, hashed and written per step: memory use stays constant whatever the object size."""
+
+TEMP_SUFFIX = ".part"
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+_TEMP_NAME = re.compile(r"([0-9]+)-[0-9a-f]+\.part")
+_hash_pool: ThreadPoolExecutor | None = None
+
+
+def check_digest(sha256: str) -> str:
+    """Return `sha256` when it is exactly 64 lowercase hex digits, else raise a one-line error.
+
+    Every path or key is built from a checked digest, so no reference can ever name anything
+    outside the store (no `..`, slashes, NUL bytes or trailing newlines get through)."""
+    if not isinstance(sha256, str) or not _DIGEST.fullmatch(sha256):
+        raise UsageError(f"not a SHA-256 digest (64 lowercase hex digits): {sha256!r:.80}")
+    return sha256
+
+
+def object_parts(sha256: str) -> tuple[str, str, str]:
+    """The relative location of an object below `objects/`: two fan-out folders and the name."""
+    check_digest(sha256)
+    return sha256[0:2], sha256[2:4], sha256
+
+
+def is_object_name(first: str, second: str, name: str) -> bool:
+    """Whether `first/second/name` is where the layout puts an object called `name`."""
+    return bool(_DIGEST.fullmatch(name)) and name[0:2] == first and name[2:4] == second
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _hash_pool
+    if _hash_pool is None:
+        _hash_pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="hash")
+    return _hash_pool
+
+
+def copy_hashing(source: BinaryIO, dest_fd: int, progress: ProgressCallback | None) -> tuple[str, int]:
+    """Copy `source` to the open file descriptor in CHUNK_SIZE steps, hashing on the way; return
+    (sha256 hex, size).
+
+    One pass over the bytes. hashlib and os.write both release the GIL, so each chunk is hashed on
+    a worker thread while the main thread writes it: a large file uses two cores. `progress`
+    receives the number of bytes just stored after each chunk (an increment, not a total)."""
+    digest = hashlib.sha256()
+    size = 0
+    pending: Future[None] | None = None
+    try:
+        while chunk := source.read(CHUNK_SIZE):
+            if pending is not None:
+                pending.result()
+            if len(chunk) < CHUNK_SIZE and pending is None:
+                digest.update(chunk)  # small object: a thread hand-off would cost more than it saves
+            else:
+                pending = _pool().submit(digest.update, chunk)
+            view = memoryview(chunk)
+            while view:
+                written = os.write(dest_fd, view)
+                view = view[written:]
+            size += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
+    finally:
+        if pending is not None:
+            pending.result()
+    return digest.hexdigest(), size
+
+
+def temp_name() -> str:
+    """`<pid>-<random>.part`: the pid lets clean-up tell a dead writer's leftovers from live work."""
+    return f"{os.getpid()}-{secrets.token_hex(8)}{TEMP_SUFFIX}"
+
+
+def open_temp(folder: Path) -> tuple[Path, int]:
+    """Create a fresh, private temporary file in `folder` (made if missing); return path and fd."""
+    folder.mkdir(parents=True, exist_ok=True)
+    while True:
+        path = folder / temp_name()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+        except FileExistsError:  # pragma: no cover - 64 random bits collided
+            continue
+        return path, fd
+
+
+def remove_quietly(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (signal 0 tests without sending)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists but belongs to another user
+    except OverflowError:
+        return False
+    return True
+
+
+def stale_temp_files(folder: Path) -> Iterator[Path]:
+    """Temporary files in `folder` whose writing process no longer runs. Names that do not follow
+    the `<pid>-<random>.part` pattern are not ours and are left alone."""
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        match = _TEMP_NAME.fullmatch(entry.name)
+        if match and entry.is_file(follow_symlinks=False) and not pid_alive(int(match.group(1))):
+            yield Path(entry.path)
+
+
+def clean_temp_folder(folder: Path) -> int:
+    """Remove dead writers' temporary files from `folder`; return how many went."""
+    removed = 0
+    for path in stale_temp_files(folder):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed += 1
+    return removed

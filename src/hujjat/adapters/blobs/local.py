@@ -1,0 +1,175 @@
+"""The local folder blob store: content-addressed, write-once files under one root folder.
+
+Layout: `root/objects/ab/cd/<64 hex sha256>` holds each object, read-only (0o444);
+`root/tmp/<pid>-<random>.part` holds writes in progress. Both sit on the same filesystem, so an
+object appears under its real name in one atomic step (a hard link, or a rename where links are
+not supported) only after its bytes were hashed, written and fsynced. A crash leaves at worst a
+`.part` file, which `clean_temporary` removes once its writer is gone and which is never listed
+as an object.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import errno
+import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import BinaryIO
+
+from hujjat.adapters.blobs.common import (
+    check_digest,
+    clean_temp_folder,
+    copy_hashing,
+    is_object_name,
+    object_parts,
+    open_temp,
+    remove_quietly,
+)
+from hujjat.domain.errors import IntegrityError
+from hujjat.domain.evidence import StoredBlob
+from hujjat.ports import ProgressCallback
+
+OBJECT_MODE = 0o444
+# Errors os.link gives on filesystems without hard links (some FUSE, SMB and FAT mounts).
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.ENOSYS, errno.EMLINK}
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a directory entry change (a new name, a new subfolder) durable."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # pragma: no cover - platforms that cannot open directories
+        return
+    try:
+        with contextlib.suppress(OSError):  # some filesystems refuse fsync on directories
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalFolderStore:
+    """A `BlobStore` in a folder of the local filesystem."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.objects = self.root / "objects"
+        self.temp_dir = self.root / "tmp"
+        self.description = f"folder {self.root}"
+
+    def _path(self, sha256: str) -> Path:
+        first, second, name = object_parts(sha256)
+        return self.objects / first / second / name
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def put(self, source: BinaryIO, progress: ProgressCallback | None = None) -> StoredBlob:
+        """Store what `source` yields under its SHA-256; `created` is False when it was there."""
+        temp, fd = open_temp(self.temp_dir)
+        try:
+            try:
+                sha256, size = copy_hashing(source, fd, progress)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            temp.chmod(OBJECT_MODE)
+            created = self._publish(temp, self._path(sha256))
+        except BaseException:
+            remove_quietly(temp)
+            raise
+        return StoredBlob(sha256=sha256, size=size, created=created)
+
+    def _publish(self, temp: Path, final: Path) -> bool:
+        """Give the finished temporary file its real name unless that name exists (write-once).
+
+        A hard link fails atomically when the name is taken, so two writers racing with the same
+        content both succeed and leave exactly one object. Where links are unsupported, an
+        existence check then an atomic rename does the same: a rename that loses the race
+        replaces the object with identical bytes."""
+        self._make_folders(final.parent)
+        try:
+            os.link(temp, final)
+            created = True
+        except FileExistsError:
+            created = False
+        except OSError as error:
+            if error.errno not in _NO_LINKS:
+                raise
+            created = not final.exists()
+            if created:
+                temp.replace(final)
+        remove_quietly(temp)
+        if created:
+            _fsync_dir(final.parent)
+        return created
+
+    def _make_folders(self, folder: Path) -> None:
+        """Create the fan-out folders an object needs, fsyncing each parent that gained one."""
+        if folder.is_dir():
+            return
+        missing: list[Path] = []
+        current = folder
+        while not current.is_dir():
+            missing.append(current)
+            current = current.parent
+        for path in reversed(missing):
+            with contextlib.suppress(FileExistsError):
+                path.mkdir()
+            _fsync_dir(path.parent)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def open(self, sha256: str) -> AbstractContextManager[BinaryIO]:
+        path = self._path(sha256)
+        try:
+            return builtins.open(path, "rb")
+        except FileNotFoundError:
+            raise IntegrityError(f"sha256:{sha256} is missing from the store ({self.description})") from None
+
+    def size(self, sha256: str) -> int | None:
+        try:
+            return self._path(sha256).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def iter_objects(self) -> Iterator[tuple[str, int]]:
+        """Every stored (sha256, size), walking `objects/` only; anything that is not where the
+        layout would put it (stray files, temporary files) is skipped."""
+        for first in _subfolders(self.objects):
+            for second in _subfolders(first.path):
+                try:
+                    entries = os.scandir(second.path)
+                except FileNotFoundError:
+                    continue
+                with entries:
+                    for entry in entries:
+                        if is_object_name(first.name, second.name, entry.name) and entry.is_file(
+                            follow_symlinks=False
+                        ):
+                            yield entry.name, entry.stat(follow_symlinks=False).st_size
+
+    def local_path(self, sha256: str) -> Path | None:
+        """Where the object's bytes live (whether or not it exists; `size` says that)."""
+        return self._path(check_digest(sha256))
+
+    def clean_temporary(self) -> int:
+        """Remove `.part` files whose writing process is gone; a live writer's file is kept."""
+        return clean_temp_folder(self.temp_dir)
+
+
+def _subfolders(folder: Path | str) -> list[os.DirEntry[str]]:
+    """The two-hex-digit fan-out folders directly inside `folder`, sorted for a stable order."""
+    try:
+        with os.scandir(folder) as entries:
+            found = [
+                entry
+                for entry in entries
+                if len(entry.name) == 2
+                and all(c in "0123456789abcdef" for c in entry.name)
+                and entry.is_dir(follow_symlinks=False)
+            ]
+    except FileNotFoundError:
+        return []
+    return sorted(found, key=lambda entry: entry.name)

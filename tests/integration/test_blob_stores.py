@@ -1,0 +1,253 @@
+"""The BlobStore contract, run against both backends: the local folder and S3 over real HTTP.
+
+The S3 runs talk to moto's standalone server (tests/s3_server.py) through boto3 exactly as they
+would talk to AWS or MinIO; nothing in boto3 is patched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import threading
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from hujjat.adapters.blobs import LocalFolderStore
+from hujjat.adapters.blobs.s3 import S3Store
+from hujjat.domain.errors import IntegrityError, UsageError
+from hujjat.ports import BlobStore
+from tests.s3_server import S3Server
+
+MiB = 1 << 20
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    if request.param == "local":
+        return LocalFolderStore(tmp_path / "store")
+    server: S3Server = request.getfixturevalue("s3_server")
+    bucket = server.new_bucket()
+    return S3Store(
+        bucket,
+        "archive/blobs",
+        endpoint_url=server.endpoint_url,
+        region=server.region,
+        spool_dir=tmp_path / "spool",
+    )
+
+
+def temp_files(store: BlobStore) -> list[str]:
+    folder: Path = store.temp_dir  # type: ignore[attr-defined]
+    return sorted(os.listdir(folder)) if folder.exists() else []
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+class Generated(io.RawIOBase):
+    """`size` pseudo-random bytes made on demand (never all in memory), hashed as they go."""
+
+    def __init__(self, size: int, fail_after: int | None = None) -> None:
+        self.left = size
+        self.fail_after = fail_after
+        self.given = 0
+        self.digest = hashlib.sha256()
+        self.block = hashlib.sha256(b"seed").digest() * 2048  # 64 KiB
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self.fail_after is not None and self.given >= self.fail_after:
+            raise OSError("source vanished mid-read")
+        n = min(len(buffer), self.left, len(self.block))
+        data = bytes(b ^ (self.given >> 16 & 0xFF) for b in self.block[:16]) + self.block[16:n]
+        data = data[:n]
+        buffer[:n] = data
+        self.digest.update(data)
+        self.left -= n
+        self.given += n
+        return n
+
+
+def test_round_trip(store: BlobStore) -> None:
+    data = b"evidence \x00\xff" * 1000
+    blob = store.put(io.BytesIO(data))
+    assert blob.sha256 == hashlib.sha256(data).hexdigest()
+    assert (blob.size, blob.created) == (len(data), True)
+    with store.open(blob.sha256) as handle:
+        assert handle.read() == data
+    assert store.size(blob.sha256) == len(data)
+    assert list(store.iter_objects()) == [(blob.sha256, len(data))]
+    path = store.local_path(blob.sha256)
+    if isinstance(store, LocalFolderStore):
+        assert path is not None and path.read_bytes() == data
+        assert path.relative_to(store.root).parts == (
+            "objects",
+            blob.sha256[:2],
+            blob.sha256[2:4],
+            blob.sha256,
+        )
+    else:
+        assert path is None
+    assert temp_files(store) == []
+
+
+def test_empty_object_and_progress(store: BlobStore) -> None:
+    seen: list[int] = []
+    blob = store.put(io.BytesIO(b""), seen.append)
+    assert blob.sha256 == hashlib.sha256(b"").hexdigest() and blob.size == 0
+    with store.open(blob.sha256) as handle:
+        assert handle.read() == b""
+    big = store.put(io.BytesIO(b"x" * (3 * MiB + 5)), seen.append)
+    assert sum(seen) == big.size and max(seen) <= MiB
+
+
+def test_missing_object(store: BlobStore) -> None:
+    sha = "0" * 64
+    assert store.size(sha) is None
+    with pytest.raises(IntegrityError, match="missing"):
+        store.open(sha)
+
+
+def test_identical_content_is_stored_once(store: BlobStore) -> None:
+    first = store.put(io.BytesIO(b"same bytes"))
+    second = store.put(io.BytesIO(b"same bytes"))
+    other = store.put(io.BytesIO(b"other bytes"))
+    assert first.created and not second.created and other.created
+    assert first.sha256 == second.sha256
+    assert sorted(store.iter_objects()) == sorted([(first.sha256, 10), (other.sha256, 11)])
+    assert temp_files(store) == []
+
+
+def test_objects_are_write_once(tmp_path: Path) -> None:
+    store = LocalFolderStore(tmp_path / "store")
+    blob = store.put(io.BytesIO(b"original"))
+    path = store.local_path(blob.sha256)
+    assert path is not None
+    assert path.stat().st_mode & 0o777 == 0o444
+    before = path.stat()
+    assert not store.put(io.BytesIO(b"original")).created
+    after = path.stat()
+    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+
+
+BAD_DIGESTS = [
+    "../../../../etc/passwd",
+    "A" * 64,
+    "g" * 64,
+    "a" * 63,
+    "a" * 65,
+    "a" * 64 + "\n",
+    "sha256:" + "a" * 64,
+    "ab/cd/" + "a" * 58,
+    "/" + "a" * 63,
+    "",
+]
+
+
+@pytest.mark.parametrize("bad", BAD_DIGESTS)
+def test_malformed_digests_are_refused(store: BlobStore, bad: str) -> None:
+    with pytest.raises(UsageError, match="SHA-256"):
+        store.open(bad)
+    with pytest.raises(UsageError):
+        store.size(bad)
+    with pytest.raises(UsageError):
+        store.local_path(bad)
+
+
+def test_failing_source_leaves_nothing(store: BlobStore) -> None:
+    with pytest.raises(OSError, match="vanished"):
+        store.put(io.BufferedReader(Generated(10 * MiB, fail_after=3 * MiB)))
+    assert temp_files(store) == []
+    assert list(store.iter_objects()) == []
+
+
+def test_concurrent_puts_of_the_same_content(store: BlobStore) -> None:
+    rounds = 10 if isinstance(store, LocalFolderStore) else 3
+    for round_ in range(rounds):
+        data = os.urandom(64) * (1024 * (round_ + 1))
+        barrier = threading.Barrier(2)
+        results: list[object] = []
+
+        def worker(data: bytes = data, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                results.append(store.put(io.BytesIO(data)))
+            except Exception as error:  # noqa: BLE001 - handed to the main thread
+                results.append(error)
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert all(not isinstance(result, BaseException) for result in results), results
+        sha = hashlib.sha256(data).hexdigest()
+        assert {result.sha256 for result in results} == {sha}  # type: ignore[attr-defined]
+        created = [result.created for result in results]  # type: ignore[attr-defined]
+        if isinstance(store, LocalFolderStore):
+            assert sorted(created) == [False, True]
+        else:  # S3 has no create-if-absent upload; both may write the identical bytes
+            assert True in created
+        with store.open(sha) as handle:
+            assert handle.read() == data
+    assert len(list(store.iter_objects())) == rounds
+    assert temp_files(store) == []
+
+
+def test_large_stream_in_bounded_memory(store: BlobStore) -> None:
+    source = Generated(50 * MiB)
+    tracemalloc.start()
+    try:
+        blob = store.put(io.BufferedReader(source, MiB))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert blob.size == 50 * MiB and blob.sha256 == source.digest.hexdigest()
+    assert peak < 12 * MiB, f"peak {peak / MiB:.1f} MiB"
+    assert store.size(blob.sha256) == 50 * MiB
+    read = hashlib.sha256()
+    with store.open(blob.sha256) as handle:
+        while chunk := handle.read(MiB):
+            read.update(chunk)
+    assert read.hexdigest() == blob.sha256
+
+
+def test_iter_objects_ignores_temporary_files(store: BlobStore) -> None:
+    blob = store.put(io.BytesIO(b"kept"))
+    folder: Path = store.temp_dir  # type: ignore[attr-defined]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{os.getpid()}-0123abcd.part").write_bytes(b"half")
+    (folder / blob.sha256.replace(blob.sha256[0], "f")).write_bytes(b"not an object")
+    if isinstance(store, LocalFolderStore):
+        stray = store.objects / blob.sha256[:2] / blob.sha256[2:4]
+        (stray / "notes.txt").write_text("stray")
+        (stray / ("e" * 64)).write_bytes(b"in the wrong folder")
+    else:
+        client = store._client
+        client.put_object(Bucket=store.bucket, Key=f"{store.prefix}/tmp/x.part", Body=b"half")
+        client.put_object(Bucket=store.bucket, Key=f"{store.prefix}/objects/ab/cd/short", Body=b"x")
+        client.create_multipart_upload(Bucket=store.bucket, Key=store._key("ab" * 32))
+    assert list(store.iter_objects()) == [(blob.sha256, 4)]
+
+
+def test_clean_temporary_spares_live_writers(store: BlobStore) -> None:
+    folder: Path = store.temp_dir  # type: ignore[attr-defined]
+    folder.mkdir(parents=True, exist_ok=True)
+    live = folder / f"{os.getpid()}-aa.part"
+    dead = folder / f"{dead_pid()}-bb.part"
+    foreign = folder / "not-ours.part"
+    for path in (live, dead, foreign):
+        path.write_bytes(b"partial")
+    assert store.clean_temporary() == 1
+    assert live.exists() and foreign.exists() and not dead.exists()
+    assert store.clean_temporary() == 0
