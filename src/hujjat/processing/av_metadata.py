@@ -1,0 +1,121 @@
+"""Video and audio metadata with PyAV (FFmpeg): container, streams, duration and tags.
+
+FFmpeg reads only the container's headers and a few packets to probe the streams, so a
+multi-GB video costs the same as a small one and is never loaded into memory. Location and
+capture time come from the tags phones write: iPhone QuickTime keys
+(`com.apple.quicktime.location.ISO6709`, `com.apple.quicktime.creationdate`, with its UTC
+offset), Android/3GPP `location` (ISO 6709 as well), and the container `creation_time`, which
+MP4 and Matroska define as UTC.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+
+from hujjat.processing.metadata_values import (
+    Findings,
+    clean_text,
+    fraction_text,
+    jsonable,
+    make_camera,
+    make_captured_at,
+    one_line,
+    parse_iso6709,
+)
+
+LOCATION_TAGS = ("com.apple.quicktime.location.ISO6709", "location", "location-eng")
+MAKE_TAGS = ("com.apple.quicktime.make", "com.android.manufacturer", "make")
+MODEL_TAGS = ("com.apple.quicktime.model", "com.android.model", "model")
+AV_TIME_BASE = 1_000_000
+
+
+class AVReadError(Exception):
+    """FFmpeg could not open the file as media; the message is the one-line reason."""
+
+
+def read_av(path: Path, findings: Findings, raw: dict[str, Any]) -> None:
+    """Fill `findings` and `raw` from the container at `path`; raise AVReadError when unreadable."""
+    try:
+        container = av.open(str(path), mode="r", metadata_errors="replace")
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
+        raise AVReadError(f"not readable as audio/video: {one_line(error)}") from error
+    try:
+        with container:
+            _read_container(container, findings, raw)
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
+        raise AVReadError(f"audio/video headers unreadable: {one_line(error)}") from error
+
+
+def _read_container(container: Any, findings: Findings, raw: dict[str, Any]) -> None:
+    findings.container = container.format.name
+    tags: dict[str, str] = dict(container.metadata)
+    raw["av_format_tags"] = jsonable(tags)
+    if container.duration is not None and container.duration > 0:
+        findings.duration = fraction_text(Fraction(container.duration, AV_TIME_BASE))
+    if container.bit_rate:
+        findings.extra["bit_rate"] = int(container.bit_rate)
+    stream_tags: list[dict[str, Any]] = []
+    for stream in container.streams:
+        findings.streams.append(_describe_stream(stream))
+        stream_tags.append(jsonable(dict(stream.metadata)))
+    raw["av_stream_tags"] = stream_tags
+    video = next((s for s in findings.streams if s["kind"] == "video" and s.get("width")), None)
+    if video is not None:
+        findings.width, findings.height = video["width"], video["height"]
+    if findings.duration is None:
+        durations = [s["duration"] for s in findings.streams if s.get("duration")]
+        findings.duration = max(durations, key=Fraction) if durations else None
+    _interpret_tags(tags, [dict(stream.metadata) for stream in container.streams], findings)
+
+
+def _describe_stream(stream: Any) -> dict[str, Any]:
+    described: dict[str, Any] = {"index": int(stream.index), "kind": str(stream.type)}
+    context = stream.codec_context
+    if context is not None:
+        described["codec"] = context.name
+        if stream.type == "video":
+            described["width"], described["height"] = int(context.width), int(context.height)
+            if stream.average_rate:
+                described["frame_rate"] = fraction_text(Fraction(stream.average_rate), 3)
+            if context.pix_fmt:
+                described["pixel_format"] = str(context.pix_fmt)
+        elif stream.type == "audio":
+            described["sample_rate"] = int(context.sample_rate)
+            described["channels"] = int(context.channels)
+        if context.bit_rate:
+            described["bit_rate"] = int(context.bit_rate)
+    if stream.duration is not None and stream.time_base is not None and stream.duration > 0:
+        described["duration"] = fraction_text(stream.duration * Fraction(stream.time_base))
+    if stream.frames:
+        described["frames"] = int(stream.frames)
+    language = stream.metadata.get("language")
+    if language and language != "und":
+        described["language"] = clean_text(language)
+    return described
+
+
+def _interpret_tags(tags: dict[str, str], stream_tags: list[dict[str, str]], findings: Findings) -> None:
+    everywhere = [tags, *stream_tags]
+    for source in everywhere:
+        for key in LOCATION_TAGS:
+            if key in source and findings.location is None:
+                location = parse_iso6709(source[key], findings.warnings, f"tag {key}")
+                findings.set_location(location, f"av.{key}")
+    apple_date = tags.get("com.apple.quicktime.creationdate")
+    findings.set_captured_at(
+        make_captured_at(apple_date, findings.warnings, "tag com.apple.quicktime.creationdate"),
+        "av.com.apple.quicktime.creationdate",
+    )
+    for source in everywhere:
+        if findings.captured_at is None:
+            stamp = make_captured_at(
+                source.get("creation_time"), findings.warnings, "tag creation_time", assume_utc=True
+            )
+            findings.set_captured_at(stamp, "av.creation_time")
+    make = next((tags[key] for key in MAKE_TAGS if key in tags), None)
+    model = next((tags[key] for key in MODEL_TAGS if key in tags), None)
+    findings.camera = make_camera(make, model)
