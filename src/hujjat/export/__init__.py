@@ -1,0 +1,1 @@
+"""Export plug-ins: ACLED CSV, GeoJSON, BagIt packages, trusted timestamps."""
