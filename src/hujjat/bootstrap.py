@@ -122,7 +122,11 @@ def init_archive(
             archive.ports.actor,
             "archive.created",
             config.archive_id,
-            {"archive_id": config.archive_id, "key_id": signer.key_id, "database": config.database.split(":")[0]},
+            {
+                "archive_id": config.archive_id,
+                "key_id": signer.key_id,
+                "database": config.database.split(":")[0],
+            },
         )
     sign_checkpoint(archive.ports)
     return archive

@@ -98,4 +98,4 @@ def write_config(config: ArchiveConfig) -> None:
     path = config.root / CONFIG_NAME
     tmp = path.with_suffix(".toml.tmp")
     tmp.write_text(tomli_w.dumps(config.to_toml()), encoding="utf-8")
-    os.replace(tmp, path)
+    tmp.replace(path)

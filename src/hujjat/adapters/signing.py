@@ -57,7 +57,7 @@ class Ed25519Signer(PublicKeyVerifier):
     @classmethod
     def create(cls, key_dir: Path) -> Ed25519Signer:
         key_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(key_dir, 0o700)
+        key_dir.chmod(0o700)
         private_key = Ed25519PrivateKey.generate()
         pem = private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

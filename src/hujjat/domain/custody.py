@@ -92,7 +92,9 @@ class Checkpoint:
     time: str
 
     def message(self) -> bytes:
-        return canonical_bytes({"archive": self.archive, "seq": self.seq, "head": self.head, "time": self.time})
+        return canonical_bytes(
+            {"archive": self.archive, "seq": self.seq, "head": self.head, "time": self.time}
+        )
 
 
 @dataclass(frozen=True)
@@ -183,13 +185,10 @@ def verify_chain(
             continue
         known = hashes.get(cp.seq)
         if known is None:
-            report.problems.append(
-                f"checkpoint at seq {cp.seq}: the log has no such entry (log truncated)"
-            )
+            report.problems.append(f"checkpoint at seq {cp.seq}: the log has no such entry (log truncated)")
         elif known != cp.head:
             report.problems.append(f"checkpoint at seq {cp.seq}: signed head differs from the log")
         last_signed = max(last_signed, cp.seq)
     if report.head is not None:
         report.unsigned_tail = report.head[0] - last_signed
     return report
-

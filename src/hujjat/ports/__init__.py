@@ -6,10 +6,14 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from hujjat.domain.custody import CustodyEntry, StoredCheckpoint, StoredEntry
 from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord, StoredBlob
+
+if TYPE_CHECKING:
+    from hujjat.ports.capture import CaptureRepository
+    from hujjat.ports.posts import PostRepository
 
 ProgressCallback = Callable[[int], None]
 
@@ -114,8 +118,18 @@ class MetadataReader(Protocol):
 
 
 class Transaction(Protocol):
-    items: ItemRepository
-    custody: CustodyRepository
+    """The repositories one transaction offers. Members are read-only properties so adapters may
+    provide their concrete repository types (a feature adds one property here)."""
+
+    @property
+    def items(self) -> ItemRepository: ...
+
+    @property
+    def custody(self) -> CustodyRepository: ...
+
+    @property
+    def captures(self) -> CaptureRepository: ...
+    posts: PostRepository
 
 
 class UnitOfWork(Protocol):

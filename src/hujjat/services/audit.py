@@ -60,16 +60,21 @@ def verify_archive(
 
     with ports.uow(read_only=True) as tx:
         chain = verify_chain(
-            tx.custody.iter_entries(), tx.custody.checkpoints(), ports.signer.verify, ports.archive_id, collect
+            tx.custody.iter_entries(),
+            tx.custody.checkpoints(),
+            ports.signer.verify,
+            ports.archive_id,
+            collect,
         )
         report.entries, report.checkpoints = chain.entries, chain.checkpoints
         report.problems.extend(chain.problems)
         if chain.entries and not chain.checkpoints:
             report.problems.append("the custody log has no signed checkpoint")
         elif chain.unsigned_tail:
-            report.warnings.append(
-                f"{chain.unsigned_tail} custody entries after the last signed checkpoint "
-                "(a command was interrupted); the next command signs them"
+            report.problems.append(
+                f"{chain.unsigned_tail} custody entries after the last signed checkpoint are covered by no "
+                "signature (appended by hand, or written by a command that was killed; any later command "
+                "signs the head again)"
             )
         records = [(item.id, item.sha256, item.size) for item in tx.items.iter_items()]
     report.items = len(records)
@@ -82,7 +87,9 @@ def verify_archive(
         seen_ids.add(item_id)
         in_log = logged.get(item_id)
         if in_log is None:
-            report.problems.append(f"item {item_id} ({sha256}) has no custody entry: record inserted outside Hujjat")
+            report.problems.append(
+                f"item {item_id} ({sha256}) has no custody entry: record inserted outside Hujjat"
+            )
         elif in_log != (sha256, size):
             report.problems.append(f"item {item_id}: record differs from its custody entry (record changed)")
         stored_size = objects.pop(sha256, None)
@@ -95,7 +102,9 @@ def verify_archive(
         elif not quick:
             to_hash.append((item_id, sha256))
     for item_id in logged.keys() - seen_ids:
-        report.problems.append(f"item {item_id} is in the custody log but its record is gone (record deleted)")
+        report.problems.append(
+            f"item {item_id} is in the custody log but its record is gone (record deleted)"
+        )
     for sha256 in sorted(objects):
         report.problems.append(f"blob {sha256} in the store is not mentioned by any record")
 

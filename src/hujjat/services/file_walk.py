@@ -49,9 +49,7 @@ def _classify(path: Path) -> Candidate | Skip:
 
 def walk(paths: Iterable[Path]) -> Iterator[Candidate | Skip]:
     for top in paths:
-        if top.is_dir() and not top.is_symlink():
-            yield from _walk_dir(top)
-        elif top.is_symlink() and top.is_dir():
+        if (top.is_dir() and not top.is_symlink()) or (top.is_symlink() and top.is_dir()):
             yield from _walk_dir(top)
         else:
             found = _classify(top)

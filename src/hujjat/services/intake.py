@@ -222,4 +222,3 @@ def record_blob(
         media_type=item.media_type,
         new_acquisition=new_acquisition,
     )
-

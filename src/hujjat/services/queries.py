@@ -121,7 +121,7 @@ def export_item(ports: ArchivePorts, reference: str, destination: Path) -> dict[
             raise IntegrityError(
                 f"item {item.id}: stored bytes hash to {digest.hexdigest()}, not {item.sha256}; nothing exported"
             )
-        os.replace(tmp, target)
+        tmp.replace(target)
     except FileNotFoundError as exc:
         raise HujjatError(f"cannot export {item.id}: {exc.strerror}: {exc.filename}") from None
     finally:

@@ -10,6 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hujjat.adapters.db.capture_repository import SqlCaptureRepository
+from hujjat.adapters.db.posts_repository import SqlPostRepository
 from hujjat.adapters.db.tables import (
     acquisitions,
     custody_checkpoints,
@@ -33,6 +35,23 @@ def _aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def insert_if_absent(conn: sa.Connection, table: sa.Table, unique: list[str], **values: Any) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL: safe against concurrent writers
+    (PostgreSQL waits for the other transaction, then skips). Returns whether a row was inserted."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+    else:
+        raise NotImplementedError(f"unsupported database dialect {conn.dialect.name}")
+    # rowcount is unreliable here (psycopg reports -1); RETURNING says exactly whether a row went in.
+    return conn.execute(stmt.returning(table.c[unique[0]])).first() is not None
 
 
 def _item(row: Any) -> EvidenceItem:
@@ -62,16 +81,21 @@ class SqlItemRepository:
         existing = self.get_by_sha256(item.sha256)
         if existing is not None:
             return existing, False
-        self.conn.execute(
-            items.insert().values(
-                id=item.id,
-                sha256=item.sha256,
-                size=item.size,
-                media_type=item.media_type,
-                created_at=item.created_at,
-                sensitivity=item.sensitivity.value,
-            )
+        inserted = insert_if_absent(
+            self.conn,
+            items,
+            ["sha256"],
+            id=item.id,
+            sha256=item.sha256,
+            size=item.size,
+            media_type=item.media_type,
+            created_at=item.created_at,
+            sensitivity=item.sensitivity.value,
         )
+        if not inserted:  # another writer stored the same content a moment ago
+            winner = self.get_by_sha256(item.sha256)
+            assert winner is not None
+            return winner, False
         return item, True
 
     def resolve(self, reference: str) -> EvidenceItem:
@@ -107,28 +131,25 @@ class SqlItemRepository:
         return int(self.conn.execute(sa.select(sa.func.count()).select_from(items)).scalar_one())
 
     def add_acquisition(self, acquisition: Acquisition) -> bool:
-        key = sha256_hex(canonical_bytes([str(part) if part is not None else None for part in acquisition.key()]))
-        exists = self.conn.execute(
-            sa.select(acquisitions.c.id).where(acquisitions.c.dedup_key == key)
-        ).first()
-        if exists:
-            return False
-        self.conn.execute(
-            acquisitions.insert().values(
-                id=acquisition.id,
-                item_id=acquisition.item_id,
-                acquired_at=acquisition.acquired_at,
-                actor=acquisition.actor,
-                source_kind=acquisition.source_kind,
-                source=acquisition.source,
-                path=acquisition.path,
-                original_name=acquisition.original_name,
-                original_mtime=acquisition.original_mtime,
-                note=acquisition.note,
-                dedup_key=key,
-            )
+        key = sha256_hex(
+            canonical_bytes([str(part) if part is not None else None for part in acquisition.key()])
         )
-        return True
+        return insert_if_absent(
+            self.conn,
+            acquisitions,
+            ["dedup_key"],
+            id=acquisition.id,
+            item_id=acquisition.item_id,
+            acquired_at=acquisition.acquired_at,
+            actor=acquisition.actor,
+            source_kind=acquisition.source_kind,
+            source=acquisition.source,
+            path=acquisition.path,
+            original_name=acquisition.original_name,
+            original_mtime=acquisition.original_mtime,
+            note=acquisition.note,
+            dedup_key=key,
+        )
 
     def acquisitions(self, item_id: str) -> list[Acquisition]:
         rows = self.conn.execute(
@@ -206,7 +227,11 @@ class SqlCustodyRepository:
         body = entry.encode()
         self.conn.execute(
             custody_entries.insert().values(
-                seq=entry.seq, hash=sha256_hex(body), action=action, subject=subject, body=body.decode("utf-8")
+                seq=entry.seq,
+                hash=sha256_hex(body),
+                action=action,
+                subject=subject,
+                body=body.decode("utf-8"),
             )
         )
         if row is None:
@@ -237,7 +262,8 @@ class SqlCustodyRepository:
     def checkpoints(self) -> list[StoredCheckpoint]:
         rows = self.conn.execute(sa.select(custody_checkpoints).order_by(custody_checkpoints.c.seq)).all()
         return [
-            StoredCheckpoint(Checkpoint(r.archive, int(r.seq), r.head, r.time), bytes(r.signature)) for r in rows
+            StoredCheckpoint(Checkpoint(r.archive, int(r.seq), r.head, r.time), bytes(r.signature))
+            for r in rows
         ]
 
     def add_checkpoint(self, checkpoint: StoredCheckpoint, key_id: str) -> None:
@@ -264,6 +290,8 @@ class SqlTransaction:
         self.conn = conn
         self.items = SqlItemRepository(conn)
         self.custody = SqlCustodyRepository(conn, clock)
+        self.captures = SqlCaptureRepository(conn)
+        self.posts = SqlPostRepository(conn)
 
 
 class SqlUnitOfWork:

@@ -8,14 +8,24 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from hujjat.entrypoints.cli.common import DEFAULT_ARCHIVE, ArchiveOpt, JsonOpt, archive_session, err, out, print_json
+from hujjat.entrypoints.cli.common import (
+    DEFAULT_ARCHIVE,
+    ArchiveOpt,
+    JsonOpt,
+    archive_session,
+    err,
+    out,
+    print_json,
+)
 from hujjat.services.audit import verify_archive
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def verify(
-        quick: Annotated[bool, typer.Option("--quick", help="Check sizes and the chain only; no re-hash.")] = False,
+        quick: Annotated[
+            bool, typer.Option("--quick", help="Check sizes and the chain only; no re-hash.")
+        ] = False,
         archive: ArchiveOpt = DEFAULT_ARCHIVE,
         json_out: JsonOpt = False,
     ) -> None:

@@ -31,7 +31,9 @@ ArchiveOpt = Annotated[
 DEFAULT_ARCHIVE = Path("archive")
 AsOpt = Annotated[
     str | None,
-    typer.Option("--as", envvar="HUJJAT_USER", help="Who is acting (default: $HUJJAT_USER, else the OS user)."),
+    typer.Option(
+        "--as", envvar="HUJJAT_USER", help="Who is acting (default: $HUJJAT_USER, else the OS user)."
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 

@@ -72,9 +72,15 @@ def generate_material(folder: Path, photos: int = 8, videos: int = 2) -> None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
-        directory: Annotated[Path, typer.Argument(help="Folder for the demo archive.")] = Path("demo-archive"),
-        fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Replace an existing demo archive.")] = True,
-        serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the web UI afterwards.")] = False,
+        directory: Annotated[Path, typer.Argument(help="Folder for the demo archive.")] = Path(
+            "demo-archive"
+        ),
+        fresh: Annotated[
+            bool, typer.Option("--fresh/--keep", help="Replace an existing demo archive.")
+        ] = True,
+        serve: Annotated[
+            bool, typer.Option("--serve/--no-serve", help="Serve the web UI afterwards.")
+        ] = False,
     ) -> None:
         """Build a demo archive from generated material and show what it holds."""
         if directory.exists() and fresh:

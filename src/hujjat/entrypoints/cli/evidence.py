@@ -50,7 +50,9 @@ class RichIntakeObserver:
 
     def finished(self, outcome: IntakeOutcome) -> None:
         if outcome.status in ("failed", "skipped"):
-            self.progress.console.print(f"[yellow]{outcome.status}:[/yellow] {escape(outcome.path)}: {escape(outcome.message or '')}")
+            self.progress.console.print(
+                f"[yellow]{outcome.status}:[/yellow] {escape(outcome.path)}: {escape(outcome.message or '')}"
+            )
         else:
             self.progress.advance(self.files, 1)
 
@@ -82,7 +84,8 @@ def register(app: typer.Typer) -> None:
     def init(
         directory: Annotated[Path, typer.Argument(help="Folder to create the archive in.")],
         database: Annotated[
-            str | None, typer.Option(help="Database URL (default: SQLite in the folder), e.g. postgresql://host/db.")
+            str | None,
+            typer.Option(help="Database URL (default: SQLite in the folder), e.g. postgresql://host/db."),
         ] = None,
         store: Annotated[
             str | None, typer.Option(help="Blob store: a folder (default: store) or s3://bucket/prefix.")
@@ -94,7 +97,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create an archive: config, database, blob store and signing key."""
         archive = init_archive(
-            directory, database=database, store=store, s3_endpoint=s3_endpoint, s3_region=s3_region, actor=actor
+            directory,
+            database=database,
+            store=store,
+            s3_endpoint=s3_endpoint,
+            s3_region=s3_region,
+            actor=actor,
         )
         info = {
             "archive": str(archive.config.root),
@@ -107,7 +115,9 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print_json(info)
         else:
-            out.print(f"Created archive {info['archive_id']} in {escape(info['archive'])} (signing key {info['key_id']})")
+            out.print(
+                f"Created archive {info['archive_id']} in {escape(info['archive'])} (signing key {info['key_id']})"
+            )
 
     @app.command()
     def add(
@@ -150,7 +160,9 @@ def register(app: typer.Typer) -> None:
             print_json({"items": rows, "total": len(rows)})
             return
         for row in rows:
-            out.print(f"{row['id']}  {row['sha256'][:16]}  {human_size(row['size']):>10}  {row['media_type']}")
+            out.print(
+                f"{row['id']}  {row['sha256'][:16]}  {human_size(row['size']):>10}  {row['media_type']}"
+            )
         out.print(f"{len(rows)} items")
 
     @app.command()
@@ -169,7 +181,9 @@ def register(app: typer.Typer) -> None:
         out.print(f"[bold]{detail['id']}[/bold]  {detail['media_type']}  {human_size(detail['size'])}")
         out.print(f"sha256 {detail['sha256']}")
         loc = meta.get("location")
-        out.print(f"metadata: {meta.get('status')}" + (f" — {escape(meta['error'])}" if meta.get("error") else ""))
+        out.print(
+            f"metadata: {meta.get('status')}" + (f" — {escape(meta['error'])}" if meta.get("error") else "")
+        )
         if meta.get("captured_at"):
             out.print(f"  captured {meta['captured_at']}")
         if loc:
@@ -177,7 +191,9 @@ def register(app: typer.Typer) -> None:
         out.print("acquisitions:")
         for acq in detail["acquisitions"]:
             where = acq["path"] or acq["source"] or ""
-            out.print(f"  {acq['acquired_at']}  {escape(acq['actor'])}  {acq['source_kind']}  {escape(where)}")
+            out.print(
+                f"  {acq['acquired_at']}  {escape(acq['actor'])}  {acq['source_kind']}  {escape(where)}"
+            )
         out.print("custody:")
         for entry in detail["custody"]:
             out.print(f"  #{entry['seq']} {entry['time']} {escape(entry['actor'])} {entry['action']}")

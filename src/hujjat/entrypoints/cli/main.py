@@ -9,12 +9,11 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 from rich.markup import escape
 
 from hujjat.domain.errors import HujjatError, UsageError
-from hujjat.entrypoints.cli import audit, demo, evidence
+from hujjat.entrypoints.cli import audit, capture, demo, evidence
 from hujjat.entrypoints.cli.common import err
 
 app = typer.Typer(
@@ -25,22 +24,19 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (evidence, audit, demo):
+for module in (evidence, audit, demo, capture):
     module.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command and return its exit status (tests call this in-process)."""
     try:
-        result = app(args=argv, standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return 2 if isinstance(exc, click.UsageError) else 1
-    except click.exceptions.Abort:
-        err.print("aborted")
-        return 1
+        # Standalone mode: click prints its own usage errors and exits 2; ours propagate to here.
+        app(args=argv, prog_name="hujjat")
+    except SystemExit as exc:
+        if exc.code is None:
+            return 0
+        return exc.code if isinstance(exc.code, int) else 1
     except UsageError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
@@ -50,12 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+    except Exception as exc:
         if os.environ.get("HUJJAT_DEBUG"):
             raise
         err.print(f"error: unexpected failure: {type(exc).__name__}: {exc}", markup=False)
         return 1
-    return result if isinstance(result, int) else 0
+    return 0
 
 
 def run() -> None:
