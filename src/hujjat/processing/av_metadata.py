@@ -37,8 +37,12 @@ class AVReadError(Exception):
     """FFmpeg could not open the file as media; the message is the one-line reason."""
 
 
-def read_av(path: Path, findings: Findings, raw: dict[str, Any]) -> None:
-    """Fill `findings` and `raw` from the container at `path`; raise AVReadError when unreadable."""
+def read_av(path: Path, findings: Findings, raw: dict[str, Any]) -> str | None:
+    """Fill `findings` and `raw` from the container at `path`.
+
+    Returns None when the file is sound, or a one-line reason when its headers were read but
+    its media data is cut short or corrupt. Raises AVReadError when it cannot be read at all.
+    """
     try:
         container = av.open(str(path), mode="r", metadata_errors="replace")
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
@@ -46,8 +50,35 @@ def read_av(path: Path, findings: Findings, raw: dict[str, Any]) -> None:
     try:
         with container:
             _read_container(container, findings, raw)
+            if not findings.streams:
+                raise AVReadError("no audio or video streams found (truncated, or not media)")
+            return _check_end(container)
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
         raise AVReadError(f"audio/video headers unreadable: {one_line(error)}") from error
+
+
+def _check_end(container: Any) -> str | None:
+    """Demux the last stretch of the main stream (from the last keyframe a second before the end):
+    a cut-off file has its last packets missing or marked corrupt. Reads about one keyframe
+    interval, not the whole file."""
+    stream = next(iter(container.streams.video), None) or next(iter(container.streams.audio), None)
+    if stream is None or not container.duration or container.duration <= 0:
+        return None
+    try:
+        margin = min(
+            container.duration // 2, AV_TIME_BASE
+        )  # WAV-like formats seek exactly, not to a keyframe
+        container.seek(container.duration - margin, backward=True, any_frame=False)
+        packets = corrupt = 0
+        for packet in container.demux(stream):
+            if packet.size:
+                packets += 1
+                corrupt += bool(packet.is_corrupt)
+    except av.FFmpegError as error:
+        return f"media data unreadable near the end: {one_line(error)}"
+    if corrupt or not packets:
+        return "media data cut short: the last packets are missing or corrupt (truncated file?)"
+    return None
 
 
 def _read_container(container: Any, findings: Findings, raw: dict[str, Any]) -> None:

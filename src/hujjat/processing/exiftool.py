@@ -13,6 +13,7 @@ their exact decimal text, because stored metadata must be free of floats (canoni
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import selectors
@@ -93,7 +94,7 @@ class ExifTool:
             process.stdin.flush()
             return _read_until(process.stdout, marker, self.timeout)
         except (OSError, ExifToolError) as error:
-            self._stop()
+            self._stop(kill=True)
             if isinstance(error, ExifToolError):
                 raise
             raise ExifToolError(f"exiftool process failed: {error}") from error
@@ -108,21 +109,26 @@ class ExifTool:
             )
         return self._process
 
-    def _stop(self) -> None:
+    def _stop(self, kill: bool = False) -> None:
+        """End the process: politely (`-stay_open False`), or at once when it misbehaved."""
         process, self._process = self._process, None
         if process is None:
             return
-        try:
-            if process.poll() is None and process.stdin is not None:
-                process.stdin.write(b"-stay_open\nFalse\n")
-                process.stdin.flush()
-            process.wait(timeout=2)
-        except (OSError, subprocess.TimeoutExpired):
+        if not kill:
+            try:
+                if process.poll() is None and process.stdin is not None:
+                    process.stdin.write(b"-stay_open\nFalse\n")
+                    process.stdin.flush()
+                process.wait(timeout=2)
+            except (OSError, subprocess.TimeoutExpired):
+                kill = True
+        if kill and process.poll() is None:
             process.kill()
-            process.wait()
+        process.wait()
         for stream in (process.stdin, process.stdout):
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(OSError):  # flushing to a dead process: broken pipe
+                    stream.close()
 
 
 def _read_until(stream: IO[bytes], marker: bytes, timeout: float) -> bytes:

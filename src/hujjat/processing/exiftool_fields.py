@@ -73,8 +73,9 @@ def fill_from_exiftool(dump: dict[str, Any], findings: Findings) -> bool:
 
 
 def _snapshot(findings: Findings) -> tuple[Any, ...]:
+    """The substantive fields: a file type name alone does not make a failed read partial."""
     return (findings.location, findings.captured_at, findings.width, findings.height, findings.duration,
-            findings.camera, findings.container)  # fmt: skip
+            findings.camera)  # fmt: skip
 
 
 def _text(value: Any) -> str | None:
@@ -92,6 +93,11 @@ def _dimensions(dump: dict[str, Any]) -> tuple[int | None, int | None]:
     width, height = _positive_int(dump.get("File:ImageWidth")), _positive_int(dump.get("File:ImageHeight"))
     if width and height:
         return width, height
+    size = dump.get("Composite:ImageSize")  # ExifTool's pick among PNG:, Track1:, ... sizes: "704 576"
+    if isinstance(size, str) and len(parts := size.replace("x", " ").split()) == 2:
+        width, height = _positive_int(parts[0]), _positive_int(parts[1])
+        if width and height:
+            return width, height
     tracks = sorted(int(match[1]) for key in dump if (match := _TRACK.match(key)))
     for track in tracks:
         width = _positive_int(dump.get(f"Track{track}:ImageWidth"))

@@ -84,12 +84,10 @@ def _primary_reader(
     path: Path, media_type: str, findings: Findings, raw: dict[str, Any]
 ) -> tuple[MetadataStatus, str | None]:
     try:
-        if media_type.startswith("image/"):
-            problem = read_image(path, findings, raw)
+        if media_type.startswith(("image/", *_AV_KINDS)):
+            reader = read_image if media_type.startswith("image/") else read_av
+            problem = reader(path, findings, raw)
             return (MetadataStatus.PARTIAL, problem) if problem else (MetadataStatus.OK, None)
-        if media_type.startswith(_AV_KINDS):
-            read_av(path, findings, raw)
-            return MetadataStatus.OK, None
     except (ImageReadError, AVReadError) as error:
         return MetadataStatus.FAILED, one_line(error)
     return MetadataStatus.UNSUPPORTED, None

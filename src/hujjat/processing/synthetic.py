@@ -160,16 +160,19 @@ def make_video(
     bit_rate: int | None = None,
     make: str = DEFAULT_MAKE,
     model: str = DEFAULT_MODEL,
+    faststart: bool = False,
 ) -> Path:
     """Write a playable MP4 (H.264 or MPEG-4) with moving shapes and phone-like metadata.
 
     Like an iPhone video: `creation_time` in the movie header (UTC), Apple QuickTime keys
     (`com.apple.quicktime.creationdate` with the local UTC offset when `created_at` has a
     tzinfo, `...location.ISO6709`, `...make`, `...model`), plus the 3GPP location atom.
+    `faststart` puts the headers (moov) before the media data, as phones and streaming sites do.
     """
     frames = max(1, round(seconds * fps))
     width, height = width - width % 2, height - height % 2
-    with av.open(str(path), mode="w", format="mp4", options={"movflags": "use_metadata_tags"}) as container:
+    flags = "use_metadata_tags+faststart" if faststart else "use_metadata_tags"
+    with av.open(str(path), mode="w", format="mp4", options={"movflags": flags}) as container:
         tags = container.metadata
         tags["com.apple.quicktime.make"], tags["com.apple.quicktime.model"] = make, model
         if created_at is not None:
