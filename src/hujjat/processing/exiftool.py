@@ -118,7 +118,7 @@ class ExifTool:
             try:
                 if process.poll() is None and process.stdin is not None:
                     process.stdin.write(b"-stay_open\nFalse\n")
-                    process.stdin.flush()
+                    process.stdin.close()
                 process.wait(timeout=2)
             except (OSError, subprocess.TimeoutExpired):
                 kill = True
