@@ -129,7 +129,9 @@ class Transaction(Protocol):
 
     @property
     def captures(self) -> CaptureRepository: ...
-    posts: PostRepository
+
+    @property
+    def posts(self) -> PostRepository: ...
 
 
 class UnitOfWork(Protocol):

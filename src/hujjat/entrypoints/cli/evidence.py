@@ -18,6 +18,7 @@ from rich.progress import (
 )
 
 from hujjat.bootstrap import init_archive
+from hujjat.domain.errors import UsageError
 from hujjat.entrypoints.cli.common import (
     DEFAULT_ARCHIVE,
     ArchiveOpt,
@@ -29,7 +30,9 @@ from hujjat.entrypoints.cli.common import (
     out,
     print_json,
 )
+from hujjat.entrypoints.cli.post_views import print_post, print_post_list
 from hujjat.services.intake import IntakeOutcome, IntakeRequest, IntakeSummary, ingest_paths
+from hujjat.services.post_queries import find_post, iter_post_summaries
 from hujjat.services.queries import export_item, item_detail, iter_item_summaries
 
 
@@ -152,8 +155,18 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
     @app.command("list")
-    def list_items(archive: ArchiveOpt = DEFAULT_ARCHIVE, json_out: JsonOpt = False) -> None:
-        """List every evidence item (no paging)."""
+    def list_items(
+        archive: ArchiveOpt = DEFAULT_ARCHIVE,
+        json_out: JsonOpt = False,
+        kind: Annotated[str, typer.Option("--kind", help="What to list: item or post.")] = "item",
+    ) -> None:
+        """List every evidence item (no paging), or the records of another kind."""
+        if kind == "post":
+            with archive_session(archive, sign=False) as arch:
+                print_post_list(list(iter_post_summaries(arch.ports)), json_out)
+            return
+        if kind != "item":
+            raise UsageError(f"unknown kind {kind!r}: use item or post")
         with archive_session(archive, sign=False) as arch:
             rows = list(iter_item_summaries(arch.ports))
         if json_out:
@@ -173,7 +186,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Show one item: hashes, metadata, acquisitions and custody trail."""
         with archive_session(archive, sign=False) as arch:
-            detail = item_detail(arch.ports, reference)
+            found_post = find_post(arch.ports, reference)
+            if found_post is None:
+                detail = item_detail(arch.ports, reference)
+        if found_post is not None:
+            print_post(found_post, json_out)
+            return
         if json_out:
             print_json(detail)
             return

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from hujjat.domain.errors import HujjatError, UsageError
-from hujjat.entrypoints.cli import audit, capture, demo, evidence
+from hujjat.entrypoints.cli import audit, capture, demo, evidence, imports
 from hujjat.entrypoints.cli.common import err
 
 app = typer.Typer(
@@ -24,7 +24,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (evidence, audit, demo, capture):
+for module in (evidence, audit, demo, capture, imports):
     module.register(app)
 
 

@@ -1,0 +1,1 @@
+"""Format readers: turn what arrives (exports, captures, packages) into records the services store."""

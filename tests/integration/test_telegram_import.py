@@ -1,0 +1,132 @@
+"""`hujjat import telegram` end to end on SQLite and PostgreSQL: posts, media, provenance,
+idempotent re-import, later exports with edits, account exports, zips, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import telegram_exports as tx
+from tests.conftest import Cli
+
+
+def run_import(cli: Cli, path: Path, *extra: str) -> dict[str, Any]:
+    result = cli("import", "telegram", str(path), "--json", *extra)
+    assert result.code == 0, result.err
+    return json.loads(result.out)  # type: ignore[no-any-return]
+
+
+def posts(cli: Cli) -> list[dict[str, Any]]:
+    result = cli("list", "--kind", "post", "--json")
+    assert result.code == 0, result.err
+    return json.loads(result.out)["posts"]  # type: ignore[no-any-return]
+
+
+def show(cli: Cli, ref: str) -> dict[str, Any]:
+    result = cli("show", ref, "--json")
+    assert result.code == 0, result.err
+    return json.loads(result.out)  # type: ignore[no-any-return]
+
+
+def test_channel_import_reimport_and_later_export(archive: Path, cli: Cli, tmp_path: Path) -> None:
+    export = tx.channel_export(tmp_path / "ChatExport_2023-11-15")
+    summary = run_import(cli, export, "--username", "raidwatch")
+    assert summary["posts"] == {"new": 10, "unchanged": 0, "edited": 0, "skipped": 0}
+    assert summary["media"] == {"stored": 3, "already_linked": 0, "not_exported": 2, "missing": 1, "refused": 2, "failed": 0}
+    refused = {p["path"] for p in summary["media_problems"] if p["status"] == "refused"}
+    assert refused == {"../../etc/passwd", "/etc/passwd"}
+
+    listed = posts(cli)
+    assert [p["message_id"] for p in listed] == list(range(1, 11))
+    assert listed[0]["post_kind"] == "service"
+    detail = show(cli, listed[1]["id"])
+    assert detail["chat"]["key"] == "channel1292077344" and detail["chat"]["name"] == "Raid Watch"
+    assert detail["message_id"] == 2 and detail["date"] == "2023-11-14T22:15:20+00:00"
+    assert detail["text"] == "Raid reported in #Kherson — details here"
+    assert detail["entities"][1]["href"] == "https://example.org/report"
+    assert detail["public_link"] == "https://t.me/raidwatch/2"
+    assert detail["json_path"] == "messages[1]"
+    assert detail["source_export"]["sha256"] == summary["export_sha256"]
+    assert detail["reactions"][0]["count"] == 5
+    (photo,) = detail["media"]
+    assert photo["status"] == "stored" and photo["item_id"]
+    actions = [c["action"] for c in detail["custody"]]
+    assert actions == ["post.added", "post.media.linked"]
+
+    item = show(cli, photo["item_id"])
+    assert any(a["source_kind"] == "telegram" and a["source"] == detail["id"] for a in item["acquisitions"])
+    export_item = show(cli, summary["export_item_id"])
+    assert export_item["acquisitions"][0]["source_kind"] == "telegram-export"
+
+    placeholder = show(cli, "channel1292077344/3")["media"][0]
+    assert placeholder["status"] == "not_exported" and placeholder["declared_size"] == 73400320
+    assert placeholder["media_type"] == "video_file"
+
+    items_before = json.loads(cli("list", "--json").out)["total"]
+    again = run_import(cli, export, "--username", "raidwatch")
+    assert again["posts"] == {"new": 0, "unchanged": 10, "edited": 0, "skipped": 0}
+    assert again["media"]["stored"] == 0 and again["media"]["already_linked"] == 3 + 2 + 1 + 2
+    assert json.loads(cli("list", "--json").out)["total"] == items_before
+
+    later = tx.channel_export(tmp_path / "ChatExport_2023-12-01", edited=True, extra=True)
+    third = run_import(cli, later)
+    assert third["posts"] == {"new": 1, "unchanged": 9, "edited": 1, "skipped": 0}
+    edited = show(cli, "channel1292077344/2")
+    assert edited["text"] == "Raid CONFIRMED in #Kherson" and edited["version"] == 2
+    assert [v["text"] for v in edited["versions"]] == ["Raid reported in #Kherson — details here", "Raid CONFIRMED in #Kherson"]
+    assert edited["edited_utc"] == "2023-11-15T06:00:00+00:00"
+    assert "post.edited" in [c["action"] for c in edited["custody"]]
+    assert cli("verify").code == 0
+
+
+def test_account_export_from_zip(archive: Path, cli: Cli, tmp_path: Path) -> None:
+    bundle = tx.zip_folder(tx.account_export(tmp_path / "account"), tmp_path / "account.zip")
+    summary = run_import(cli, bundle)
+    assert summary["posts"]["new"] == 5
+    assert summary["chats"] == ["user4242", "channel1500000000", "chat555"]
+    assert summary["media"]["not_exported"] == 1
+    left = show(cli, "chat555/9")
+    assert left["json_path"] == "left_chats.list[0].messages[0]" and left["chat"]["type"] == "private_group"
+
+
+def test_repaired_exports_say_so(archive: Path, cli: Cli, tmp_path: Path) -> None:
+    summary = run_import(cli, tx.write_raw(tmp_path / "broken", tx.BROKEN_2022))
+    assert summary["posts"]["new"] == 2
+    assert any("unquoted" in r for r in summary["repairs"])
+    text = cli("import", "telegram", str(tmp_path / "broken"))
+    assert text.code == 0 and "repaired:" in text.out and "0 new, 2 unchanged" in text.out
+    dup = run_import(cli, tx.write_raw(tmp_path / "dup", tx.DUPLICATE_KEYS))
+    assert any("duplicate keys" in r for r in dup["repairs"])
+    gift = show(cli, "user4242/30")
+    assert gift["post_kind"] == "service" and gift["extra"]["duplicate_keys"] == {"text": ["Gift message text"]}
+
+
+def test_legacy_export_then_modern_export_are_one_chat(archive: Path, cli: Cli, tmp_path: Path) -> None:
+    first = run_import(cli, tx.write_export(tmp_path / "old", tx.LEGACY_2020), "--utc-offset", "+03:00")
+    assert first["chats"] == ["channel1292077344"]
+    assert show(cli, "channel1292077344/2")["date_utc"] == "2020-05-01T09:00:00+00:00"
+    second = run_import(cli, tx.channel_export(tmp_path / "new"))
+    assert second["chats"] == ["channel1292077344"]
+    assert second["posts"]["edited"] == 1  # message 2 has other content in the new export
+
+
+@pytest.mark.parametrize(
+    "content", ['{"name": "x", "type": "personal_chat", "id": 1, "messages": [{"id": 1,', "not json at all", '{"a": 1}']
+)
+def test_bad_exports_change_nothing(archive: Path, cli: Cli, tmp_path: Path, content: str) -> None:
+    result = cli("import", "telegram", str(tx.write_raw(tmp_path / "bad", content)))
+    assert result.code == 1
+    assert result.err.startswith("error:") and len(result.err.strip().splitlines()) == 1
+    assert json.loads(cli("list", "--json").out)["total"] == 0
+    assert posts(cli) == []
+
+
+def test_usage_errors(archive: Path, cli: Cli, tmp_path: Path) -> None:
+    export = tx.channel_export(tmp_path / "c")
+    assert cli("import", "telegram", str(export), "--utc-offset", "soon").code == 2
+    assert cli("import", "telegram", str(export), "--username", "no spaces allowed").code == 2
+    assert cli("import", "telegram", str(tmp_path / "absent")).code == 1
+    assert cli("list", "--kind", "nonsense").code == 2
