@@ -286,3 +286,25 @@ def test_listing_100k_objects_is_fast(tmp_path: Path) -> None:
             shutil.rmtree(base)
     assert count == 100_000
     assert took < max(2.0, 3 * find), f"iter_objects {took:.2f} s, find {find:.2f} s"
+
+
+def _put_in_child(root: Path) -> None:
+    LocalFolderStore(root).put(io.BytesIO(b"child" * MiB))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_put_works_in_a_forked_child(tmp_path: Path) -> None:
+    """Workers forked after the parent hashed something must not wait on the parent's threads."""
+    import multiprocessing
+
+    store = LocalFolderStore(tmp_path / "store")
+    store.put(io.BytesIO(b"parent" * MiB))
+    child = multiprocessing.get_context("fork").Process(target=_put_in_child, args=(store.root,))
+    child.start()
+    child.join(timeout=30)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        pytest.fail("put hung in a forked child")
+    assert child.exitcode == 0
+    assert store.size(hashlib.sha256(b"child" * MiB).hexdigest()) == 5 * MiB

@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import secrets
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +29,7 @@ TEMP_SUFFIX = ".part"
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _TEMP_NAME = re.compile(r"([0-9]+)-[0-9a-f]+\.part")
 _hash_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
 def check_digest(sha256: str) -> str:
@@ -60,10 +62,24 @@ def is_object_name(first: str, second: str, name: str) -> bool:
 
 
 def _pool() -> ThreadPoolExecutor:
+    """The hashing threads, shared by every put in the process and made on first use."""
     global _hash_pool
-    if _hash_pool is None:
-        _hash_pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="hash")
-    return _hash_pool
+    with _pool_lock:
+        if _hash_pool is None:
+            _hash_pool = ThreadPoolExecutor(
+                max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="hash"
+            )
+        return _hash_pool
+
+
+def _forget_pool_after_fork() -> None:
+    """A forked child has none of its parent's threads: make it start a pool of its own."""
+    global _hash_pool, _pool_lock
+    _hash_pool = None
+    _pool_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def copy_hashing(source: BinaryIO, dest_fd: int, progress: ProgressCallback | None) -> tuple[str, int]:

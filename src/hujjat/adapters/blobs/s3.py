@@ -54,16 +54,21 @@ def _error_code(error: bex.ClientError) -> str:
 
 
 class _BodyReader(io.RawIOBase):
-    """A get_object body as a raw binary stream, so it can be buffered and read like a file."""
+    """A get_object body as a raw binary stream, so it can be buffered and read like a file.
+    A connection that breaks mid-object becomes one clear ArchiveError."""
 
-    def __init__(self, body: Any) -> None:
+    def __init__(self, body: Any, where: str) -> None:
         self._body = body
+        self._where = where
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._body.read(len(buffer))
+        try:
+            data = self._body.read(len(buffer))
+        except bex.BotoCoreError as error:
+            raise ArchiveError(f"reading {self._where} failed: {error}") from None
         memoryview(buffer).cast("B")[: len(data)] = data
         return len(data)
 
@@ -229,7 +234,7 @@ class S3Store:
                         f"sha256:{sha256} is missing from the store ({self.description})"
                     ) from None
                 raise
-        return io.BufferedReader(_BodyReader(body), CHUNK_SIZE)
+        return io.BufferedReader(_BodyReader(body, f"sha256:{sha256} from {self.description}"), CHUNK_SIZE)
 
     def size(self, sha256: str) -> int | None:
         key = self._key(sha256)
