@@ -19,6 +19,7 @@ from rich.progress import (
 
 from hujjat.bootstrap import init_archive
 from hujjat.domain.errors import UsageError
+from hujjat.entrypoints.cli.capture import print_capture, print_capture_list
 from hujjat.entrypoints.cli.common import (
     DEFAULT_ARCHIVE,
     ArchiveOpt,
@@ -31,6 +32,7 @@ from hujjat.entrypoints.cli.common import (
     print_json,
 )
 from hujjat.entrypoints.cli.post_views import print_post, print_post_list
+from hujjat.services.capture import find_capture, list_captures
 from hujjat.services.intake import IntakeOutcome, IntakeRequest, IntakeSummary, ingest_paths
 from hujjat.services.post_queries import find_post, iter_post_summaries
 from hujjat.services.queries import export_item, item_detail, iter_item_summaries
@@ -158,15 +160,19 @@ def register(app: typer.Typer) -> None:
     def list_items(
         archive: ArchiveOpt = DEFAULT_ARCHIVE,
         json_out: JsonOpt = False,
-        kind: Annotated[str, typer.Option("--kind", help="What to list: item or post.")] = "item",
+        kind: Annotated[str, typer.Option("--kind", help="What to list: item, post or capture.")] = "item",
     ) -> None:
         """List every evidence item (no paging), or the records of another kind."""
+        if kind == "capture":
+            with archive_session(archive, sign=False) as arch:
+                print_capture_list(list_captures(arch.ports), json_out)
+            return
         if kind == "post":
             with archive_session(archive, sign=False) as arch:
                 print_post_list(list(iter_post_summaries(arch.ports)), json_out)
             return
         if kind != "item":
-            raise UsageError(f"unknown kind {kind!r}: use item or post")
+            raise UsageError(f"unknown kind {kind!r}: use item, post or capture")
         with archive_session(archive, sign=False) as arch:
             rows = list(iter_item_summaries(arch.ports))
         if json_out:
@@ -184,13 +190,17 @@ def register(app: typer.Typer) -> None:
         archive: ArchiveOpt = DEFAULT_ARCHIVE,
         json_out: JsonOpt = False,
     ) -> None:
-        """Show one item: hashes, metadata, acquisitions and custody trail."""
+        """Show one item (hashes, metadata, acquisitions, custody trail) or one capture."""
         with archive_session(archive, sign=False) as arch:
-            found_post = find_post(arch.ports, reference)
-            if found_post is None:
+            found_capture = find_capture(arch.ports, reference)
+            found_post = find_post(arch.ports, reference) if found_capture is None else None
+            if found_capture is None and found_post is None:
                 detail = item_detail(arch.ports, reference)
         if found_post is not None:
             print_post(found_post, json_out)
+            return
+        if found_capture is not None:
+            print_capture(found_capture, json_out)
             return
         if json_out:
             print_json(detail)

@@ -1,0 +1,1 @@
+"""Web capture: headless Chromium, WARC/WACZ writing and media fetching."""
