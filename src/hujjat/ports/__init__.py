@@ -13,6 +13,7 @@ from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord, St
 
 if TYPE_CHECKING:
     from hujjat.ports.capture import CaptureRepository
+    from hujjat.ports.packages import PackageRepository
     from hujjat.ports.posts import PostRepository
 
 ProgressCallback = Callable[[int], None]
@@ -132,6 +133,9 @@ class Transaction(Protocol):
 
     @property
     def posts(self) -> PostRepository: ...
+
+    @property
+    def packages(self) -> PackageRepository: ...
 
 
 class UnitOfWork(Protocol):

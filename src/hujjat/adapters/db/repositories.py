@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hujjat.adapters.db.capture_repository import SqlCaptureRepository
+from hujjat.adapters.db.packages_repository import SqlPackageRepository
 from hujjat.adapters.db.posts_repository import SqlPostRepository
 from hujjat.adapters.db.tables import (
     acquisitions,
@@ -292,6 +293,7 @@ class SqlTransaction:
         self.custody = SqlCustodyRepository(conn, clock)
         self.captures = SqlCaptureRepository(conn)
         self.posts = SqlPostRepository(conn)
+        self.packages = SqlPackageRepository(conn)
 
 
 class SqlUnitOfWork:

@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from hujjat.domain.errors import HujjatError, UsageError
 from hujjat.entrypoints.cli import audit, capture, demo, evidence, imports
+from hujjat.entrypoints.cli import exports, packages
 from hujjat.entrypoints.cli.common import err
 
 app = typer.Typer(
@@ -24,7 +25,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (evidence, audit, demo, capture, imports):
+for module in (evidence, audit, demo, capture, imports, exports, packages):
     module.register(app)
 
 
