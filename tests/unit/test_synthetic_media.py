@@ -156,3 +156,29 @@ def test_text_note(tmp_path: Path) -> None:
     path = synthetic.make_text_note(tmp_path / "n.txt", text)
     assert path.read_text("utf-8") == text + "\n"
     assert detect_media_type(path) == "text/plain"
+
+
+@pytest.mark.parametrize(("fmt", "codec", "media_type"), [("matroska", "mpeg4", "video/x-matroska"),
+                                                          ("webm", "libvpx", "video/webm")])  # fmt: skip
+def test_matroska_and_webm_tags(tmp_path: Path, fmt: str, codec: str, media_type: str) -> None:
+    """Matroska writes tag names in upper case (LOCATION); they are read all the same."""
+    if codec not in av.codecs_available:
+        pytest.skip(f"this PyAV has no {codec} encoder")
+    path = tmp_path / f"clip.{fmt}"
+    with av.open(str(path), "w", format=fmt) as container:
+        container.metadata["creation_time"] = "2025-05-05T05:05:05.000000Z"
+        container.metadata["location"] = "+41.2995+069.2401/"
+        stream = container.add_stream(codec, rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"  # type: ignore[union-attr]
+        for index in range(10):
+            frame = av.VideoFrame.from_image(Image.new("RGB", (64, 48), (index * 20, 50, 50)))  # type: ignore[no-untyped-call]
+            for packet in stream.encode(frame):  # type: ignore[union-attr]
+                container.mux(packet)
+        for packet in stream.encode(None):  # type: ignore[union-attr]
+            container.mux(packet)
+    assert detect_media_type(path) == media_type
+    record = extract_metadata(path, media_type)
+    assert record.status is MetadataStatus.OK, record.error
+    assert record.data["captured_at"] == "2025-05-05T05:05:05Z"
+    assert record.data["location"] == {"latitude": "41.2995", "longitude": "69.2401"}
+    assert (record.data["width"], record.data["height"], record.data["duration"]) == (64, 48, "1")

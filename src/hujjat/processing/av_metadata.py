@@ -27,7 +27,8 @@ from hujjat.processing.metadata_values import (
     parse_iso6709,
 )
 
-LOCATION_TAGS = ("com.apple.quicktime.location.ISO6709", "location", "location-eng")
+LOCATION_TAGS = ("com.apple.quicktime.location.iso6709", "location", "location-eng")  # lower case
+APPLE_CREATIONDATE = "com.apple.quicktime.creationdate"
 MAKE_TAGS = ("com.apple.quicktime.make", "com.android.manufacturer", "make")
 MODEL_TAGS = ("com.apple.quicktime.model", "com.android.model", "model")
 AV_TIME_BASE = 1_000_000
@@ -130,23 +131,27 @@ def _describe_stream(stream: Any) -> dict[str, Any]:
 
 
 def _interpret_tags(tags: dict[str, str], stream_tags: list[dict[str, str]], findings: Findings) -> None:
-    everywhere = [tags, *stream_tags]
+    """Tag names compared without case: Matroska writes `LOCATION`, MP4 `location`."""
+    container_tags = _lower_keys(tags)
+    everywhere = [container_tags, *(_lower_keys(each) for each in stream_tags)]
     for source in everywhere:
         for key in LOCATION_TAGS:
             if key in source and findings.location is None:
                 location = parse_iso6709(source[key], findings.warnings, f"tag {key}")
                 findings.set_location(location, f"av.{key}")
-    apple_date = tags.get("com.apple.quicktime.creationdate")
-    findings.set_captured_at(
-        make_captured_at(apple_date, findings.warnings, "tag com.apple.quicktime.creationdate"),
-        "av.com.apple.quicktime.creationdate",
-    )
+    apple_date = container_tags.get(APPLE_CREATIONDATE)
+    stamp = make_captured_at(apple_date, findings.warnings, f"tag {APPLE_CREATIONDATE}")
+    findings.set_captured_at(stamp, f"av.{APPLE_CREATIONDATE}")
     for source in everywhere:
         if findings.captured_at is None:
             stamp = make_captured_at(
                 source.get("creation_time"), findings.warnings, "tag creation_time", assume_utc=True
             )
             findings.set_captured_at(stamp, "av.creation_time")
-    make = next((tags[key] for key in MAKE_TAGS if key in tags), None)
-    model = next((tags[key] for key in MODEL_TAGS if key in tags), None)
+    make = next((container_tags[key] for key in MAKE_TAGS if key in container_tags), None)
+    model = next((container_tags[key] for key in MODEL_TAGS if key in container_tags), None)
     findings.camera = make_camera(make, model)
+
+
+def _lower_keys(tags: dict[str, str]) -> dict[str, str]:
+    return {key.lower(): value for key, value in tags.items()}

@@ -32,6 +32,7 @@ pillow_heif.register_heif_opener()
 
 # Decode-check images up to this many pixels; larger ones (panoramas, scans) are only parsed.
 DECODE_CHECK_MAX_PIXELS = 120_000_000
+MAX_XMP_CHARS = 1_000_000  # Photoshop histories and embedded previews can make XMP huge
 # Exif, GPS and Interop IFD pointers
 _SUB_IFDS = (("Exif", ExifTags.IFD.Exif, ExifTags.TAGS), ("GPS", ExifTags.IFD.GPSInfo, ExifTags.GPSTAGS),
              ("Interop", ExifTags.IFD.Interop, ExifTags.TAGS))  # fmt: skip
@@ -85,7 +86,10 @@ def _read_open_image(
     _interpret_exif(groups, findings)
     packet = image.info.get("xmp")
     if isinstance(packet, (bytes, str)) and packet:
-        raw["xmp"] = xmp.packet_text(packet)
+        text = xmp.packet_text(packet)
+        raw["xmp"] = (
+            text if len(text) <= MAX_XMP_CHARS else f"(XMP packet of {len(text)} characters, not kept)"
+        )
         _interpret_xmp(packet, findings)
     _decode_check(image, problems)
 
@@ -114,8 +118,11 @@ def _interpret_exif(groups: dict[str, dict[str, Any]], findings: Findings) -> No
         ("DateTimeOriginal", "OffsetTimeOriginal"),
         ("DateTimeDigitized", "OffsetTimeDigitized"),
     ):
-        stamp = make_captured_at(exif.get(tag), findings.warnings, f"exif {tag}", offset=exif.get(offset_tag))
-        findings.set_captured_at(stamp, f"exif.{tag}")
+        if findings.captured_at is None:
+            stamp = make_captured_at(
+                exif.get(tag), findings.warnings, f"exif {tag}", offset=exif.get(offset_tag)
+            )
+            findings.set_captured_at(stamp, f"exif.{tag}")
     pointer = ifd0.get("GPSInfo")
     if gps:
         findings.set_location(_gps_location(gps, findings.warnings), "exif.GPS")
@@ -157,9 +164,9 @@ def _interpret_xmp(packet: bytes | str, findings: Findings) -> None:
         findings.warnings.append(f"xmp: not read: {one_line(error)}")
         return
     for name in xmp.DATE_PROPERTIES:
-        findings.set_captured_at(
-            make_captured_at(found.get(name), findings.warnings, f"xmp {name}"), f"xmp.{name}"
-        )
+        if findings.captured_at is None:
+            stamp = make_captured_at(found.get(name), findings.warnings, f"xmp {name}")
+            findings.set_captured_at(stamp, f"xmp.{name}")
     latitude, longitude = found.get("exif:GPSLatitude"), found.get("exif:GPSLongitude")
     if latitude and longitude and findings.location is None:
         altitude = found.get("exif:GPSAltitude")

@@ -26,7 +26,10 @@ _QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot", b"PICT
 
 
 def detect_media_type(path: Path) -> str:
-    """The MIME type of the file at `path`, judged from its first bytes."""
+    """The MIME type of the file at `path`, judged from its first bytes.
+
+    Raises OSError when the file cannot be opened or read (gone, permission denied).
+    """
     with path.open("rb") as stream:
         head = stream.read(HEAD_BYTES)
     if not head:

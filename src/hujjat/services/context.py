@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hujjat.ports import BlobStore, Clock, MetadataReader, Signer, UnitOfWork
-from hujjat.ports.search import SearchIndex
 
 
 @dataclass
@@ -17,4 +16,3 @@ class ArchivePorts:
     clock: Clock
     metadata: MetadataReader
     actor: str
-    search: SearchIndex | None = None

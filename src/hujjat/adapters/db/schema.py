@@ -3,7 +3,6 @@
 from hujjat.adapters.db import capture_tables  # noqa: F401
 from hujjat.adapters.db import posts_tables  # noqa: F401
 from hujjat.adapters.db import packages_tables  # noqa: F401
-from hujjat.adapters.db import search_tables  # noqa: F401
 from hujjat.adapters.db.tables import metadata
 
 __all__ = ["metadata"]
