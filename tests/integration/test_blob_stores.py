@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -172,6 +173,25 @@ def test_failing_source_leaves_nothing(store: BlobStore) -> None:
         store.put(io.BufferedReader(Generated(10 * MiB, fail_after=3 * MiB)))
     assert temp_files(store) == []
     assert list(store.iter_objects()) == []
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs POSIX file size limits")
+def test_full_disk_leaves_nothing(store: BlobStore) -> None:
+    """A file size limit makes writes fail past 2 MiB, as a full disk would."""
+    import resource
+
+    store.put(io.BytesIO(b"warm up the client"))
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2 * MiB, old_limit[1]))
+    try:
+        with pytest.raises(OSError):
+            store.put(io.BytesIO(b"z" * (5 * MiB)))
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
+        signal.signal(signal.SIGXFSZ, old_handler)
+    assert temp_files(store) == []
+    assert len(list(store.iter_objects())) == 1
 
 
 def test_concurrent_puts_of_the_same_content(store: BlobStore) -> None:
