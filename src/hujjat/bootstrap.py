@@ -14,12 +14,14 @@ from hujjat.adapters.blobs import open_store
 from hujjat.adapters.db.engine import create_db_engine, upgrade_schema
 from hujjat.adapters.db.repositories import SqlUnitOfWork
 from hujjat.adapters.db.tables import archive_info
+from hujjat.adapters.search.index import SqlSearchIndex
 from hujjat.adapters.signing import Ed25519Signer
 from hujjat.config import ArchiveConfig, load_config, write_config
 from hujjat.domain.custody import utc_timestamp
 from hujjat.domain.errors import ArchiveError
 from hujjat.domain.evidence import MetadataRecord
 from hujjat.domain.ids import new_id
+from hujjat.processing.text.analyzer import SearchTextAnalyzer
 from hujjat.services.checkpoints import sign_checkpoint
 from hujjat.services.context import ArchivePorts
 
@@ -83,6 +85,7 @@ def _build(config: ArchiveConfig, signer: Ed25519Signer, actor: str) -> Archive:
         clock=clock,
         metadata=ProcessingMetadataReader(config.use_exiftool),
         actor=actor,
+        search=SqlSearchIndex(engine, SearchTextAnalyzer()),
     )
     return Archive(config, engine, ports)
 

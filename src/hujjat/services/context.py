@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hujjat.ports import BlobStore, Clock, MetadataReader, Signer, UnitOfWork
+from hujjat.ports.search import SearchIndex
 
 
 @dataclass
@@ -16,3 +17,4 @@ class ArchivePorts:
     clock: Clock
     metadata: MetadataReader
     actor: str
+    search: SearchIndex | None = None

@@ -21,6 +21,7 @@ from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord, St
 from hujjat.domain.ids import new_id
 from hujjat.services.context import ArchivePorts
 from hujjat.services.file_walk import Candidate, Skip, walk
+from hujjat.services.search import index_item
 
 
 class FileChangedWhileReading(OSError):
@@ -213,6 +214,8 @@ def record_blob(
                     "note": request.note,
                 },
             )
+    if new_acquisition and ports.search is not None:
+        index_item(ports, item.id)  # names and notes of every acquisition are searchable
     return IntakeOutcome(
         path or name or item.sha256,
         "added" if created else "present",

@@ -3,6 +3,7 @@
 from hujjat.adapters.db import capture_tables  # noqa: F401
 from hujjat.adapters.db import posts_tables  # noqa: F401
 from hujjat.adapters.db import packages_tables  # noqa: F401
+from hujjat.adapters.db import search_tables  # noqa: F401
 from hujjat.adapters.db.tables import metadata
 
 __all__ = ["metadata"]

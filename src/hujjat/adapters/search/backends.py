@@ -1,0 +1,120 @@
+"""The two full-text backends: how an analysed query tree becomes an FTS5 MATCH string or a
+PostgreSQL tsquery, how terms are stored, and how matches are scored.
+
+Both renderers work only from normalised terms (letters and digits, see processing.text), quote
+every term, and the result is always passed as a bound parameter, so no user text ever reaches
+SQL or the full-text query syntax unquoted. The trees they accept have been checked by
+`domain.search.check_runnable` (NOT only beside something positive), which both engines can run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from hujjat.adapters.db.search_tables import search_documents as docs
+from hujjat.domain.search import And, AnyTerm, Node, Not, Or, Term, TermPhrase
+
+
+def _group(parts: list[str], operator: str) -> str:
+    return parts[0] if len(parts) == 1 else "(" + f" {operator} ".join(parts) + ")"
+
+
+def render_fts5(node: Node) -> str:
+    def term(t: Term) -> str:
+        return '"' + t.text.replace('"', '""') + '"' + ("*" if t.prefix else "")
+
+    if isinstance(node, AnyTerm):
+        return _group([term(t) for t in node.alternatives], "OR")
+    if isinstance(node, TermPhrase):
+        return _group([" + ".join(term(t) for t in version) for version in node.versions], "OR")
+    if isinstance(node, Or):
+        return _group([render_fts5(c) for c in node.children], "OR")
+    if isinstance(node, And):
+        text = _group([render_fts5(c) for c in node.children if not isinstance(c, Not)], "AND")
+        for child in node.children:
+            if isinstance(child, Not):
+                text = f"({text} NOT {render_fts5(child.child)})"
+        return text
+    raise ValueError(f"cannot render {type(node).__name__} for FTS5")
+
+
+def render_tsquery(node: Node) -> str:
+    def term(t: Term) -> str:
+        return "'" + t.text.replace("\\", "").replace("'", "''") + "'" + (":*" if t.prefix else "")
+
+    if isinstance(node, AnyTerm):
+        return _group([term(t) for t in node.alternatives], "|")
+    if isinstance(node, TermPhrase):
+        return _group(["(" + " <-> ".join(term(t) for t in version) + ")" for version in node.versions], "|")
+    if isinstance(node, Or):
+        return _group([render_tsquery(c) for c in node.children], "|")
+    if isinstance(node, And):
+        parts = [render_tsquery(c) for c in node.children if not isinstance(c, Not)]
+        parts += ["!" + render_tsquery(c.child) for c in node.children if isinstance(c, Not)]
+        return _group(parts, "&")
+    raise ValueError(f"cannot render {type(node).__name__} for tsquery")
+
+
+class Fts5Backend:
+    """SQLite: an FTS5 table whose rowid is search_documents.id; BM25 ranking (lower is better)."""
+
+    name = "sqlite-fts5"
+
+    def write_terms(self, conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            conn.execute(sa.text("INSERT INTO search_fts(rowid, terms) VALUES (:id, :terms)"), list(rows))
+
+    def delete_terms(self, conn: sa.Connection, ids: Sequence[int]) -> None:
+        if ids:
+            conn.execute(sa.text("DELETE FROM search_fts WHERE rowid = :id"), [{"id": i} for i in ids])
+
+    def clear(self, conn: sa.Connection) -> None:
+        conn.execute(sa.text("DELETE FROM search_fts"))
+
+    def matches(self, tree: Node) -> tuple[sa.FromClause, sa.ColumnElement[bool], sa.ColumnElement[Any]]:
+        """(what to join, the join condition, the ascending sort key)."""
+        matched = (
+            sa.select(
+                sa.literal_column("rowid").label("id"), sa.literal_column("bm25(search_fts)").label("score")
+            )
+            .select_from(sa.table("search_fts"))
+            .where(sa.literal_column("search_fts").op("MATCH")(sa.bindparam("fts_query", render_fts5(tree))))
+            .subquery("m")
+        )
+        return matched, matched.c.id == docs.c.id, matched.c.score
+
+
+class PostgresBackend:
+    """PostgreSQL: a tsvector column (the 'simple' configuration over our own terms, so no second
+    stemming) with a GIN index; ranked by ts_rank_cd (higher is better)."""
+
+    name = "postgresql"
+    _tsv: sa.ColumnClause[Any] = sa.literal_column("search_documents.tsv")
+
+    def write_terms(self, conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            conn.execute(
+                sa.text("UPDATE search_documents SET tsv = to_tsvector('simple', :terms) WHERE id = :id"),
+                list(rows),
+            )
+
+    def delete_terms(self, conn: sa.Connection, ids: Sequence[int]) -> None:
+        """The vector lives in the document row: deleting the row deletes it."""
+
+    def clear(self, conn: sa.Connection) -> None:
+        """Nothing outside search_documents."""
+
+    def matches(self, tree: Node) -> tuple[sa.FromClause, sa.ColumnElement[bool], sa.ColumnElement[Any]]:
+        query = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.bindparam("ts_query", render_tsquery(tree)))
+        condition = self._tsv.op("@@")(query)
+        return docs, condition, -sa.func.ts_rank_cd(self._tsv, query)
+
+
+Backend = Fts5Backend | PostgresBackend
+
+
+def backend_for(dialect: str) -> Backend:
+    return Fts5Backend() if dialect == "sqlite" else PostgresBackend()

@@ -1,0 +1,226 @@
+"""The SQL search index (ports.search.SearchIndex) on SQLite FTS5 or PostgreSQL full-text search.
+
+Analysis (language, terms, snippets) is done by the injected TextAnalyzer, the same for both
+backends; this module writes rows, builds filters and facets with SQLAlchemy Core (bound
+parameters only), and leaves the match itself to the backend. Facets are counted with one
+GROUP BY over the six facet columns of the matching rows, so the full-text match runs twice per
+search (once for the page, once for the counts) whatever the number of facets.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from hujjat.adapters.db.search_tables import search_documents as docs
+from hujjat.adapters.search.backends import backend_for
+from hujjat.adapters.search.sources import gather_documents
+from hujjat.domain.errors import UsageError
+from hujjat.domain.search import KINDS, QueryError, analyse_tree, check_runnable, parse_query, positive_terms
+from hujjat.ports.search import (
+    FACETS,
+    SearchDocument,
+    SearchFilters,
+    SearchHit,
+    SearchResults,
+    TextAnalyzer,
+)
+
+ORDERS = ("relevance", "date")
+MAX_LIMIT = 1000
+BATCH = 500
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _facet_value(column: sa.ColumnElement[Any], value: str) -> sa.ColumnElement[bool]:
+    """ASCII values match without regard to case on both backends; others exactly (SQLite's
+    lower() folds ASCII only, so anything more would differ between backends)."""
+    present = sa.func.coalesce(column, "")  # so that NOT (field = v) keeps records without the field
+    if value.isascii():
+        return sa.func.lower(present) == value.lower()
+    return present == value
+
+
+class SqlSearchIndex:
+    def __init__(self, engine: sa.Engine, analyzer: TextAnalyzer) -> None:
+        self.engine = engine
+        self.analyzer = analyzer
+        self.backend = backend_for(engine.dialect.name)
+
+    # -- writing -------------------------------------------------------------------------------
+    def _row(self, doc: SearchDocument, now: datetime) -> tuple[dict[str, Any], str]:
+        language = (doc.language or self.analyzer.detect_language(doc.text)).lower()[:8]
+        terms = self.analyzer.index_terms(doc.text, language)
+        date = _aware(doc.date)
+        row = {
+            "kind": doc.kind,
+            "record_id": doc.record_id,
+            "title": doc.title,
+            "body": doc.text,
+            "language": language,
+            "category": (doc.category or None) and doc.category[:64],
+            "source": (doc.source or None) and doc.source[:255],
+            "place": (doc.place or None) and doc.place[:255],
+            "state": (doc.state or None) and doc.state.lower()[:32],
+            "date": date,
+            "month": date.astimezone(UTC).strftime("%Y-%m") if date else None,
+            "record": doc.record,
+            "indexed_at": now,
+        }
+        return row, terms
+
+    def upsert(self, document: SearchDocument) -> None:
+        self.upsert_many([document])
+
+    def upsert_many(self, documents: Sequence[SearchDocument]) -> None:
+        now = datetime.now(UTC)
+        for start in range(0, len(documents), BATCH):
+            analysed = [self._row(d, now) for d in documents[start : start + BATCH]]
+            with self.engine.begin() as conn:
+                self._remove(conn, [(r["kind"], r["record_id"]) for r, _ in analysed])
+                statement = docs.insert().returning(docs.c.id, sort_by_parameter_order=True)
+                ids = conn.execute(statement, [r for r, _ in analysed]).scalars().all()
+                self.backend.write_terms(conn, [{"id": i, "terms": t} for i, (_, t) in zip(ids, analysed, strict=True)])
+
+    def _remove(self, conn: sa.Connection, keys: list[tuple[str, str]]) -> list[int]:
+        ids: list[int] = []
+        by_kind: dict[str, list[str]] = {}
+        for kind, record_id in keys:
+            by_kind.setdefault(kind, []).append(record_id)
+        for kind, record_ids in by_kind.items():
+            found = conn.execute(
+                sa.select(docs.c.id).where(docs.c.kind == kind, docs.c.record_id.in_(record_ids))
+            ).scalars()
+            ids.extend(found)
+        if ids:
+            self.backend.delete_terms(conn, ids)
+            conn.execute(docs.delete().where(docs.c.id.in_(ids)))
+        return ids
+
+    def delete(self, kind: str, record_id: str) -> bool:
+        with self.engine.begin() as conn:
+            return bool(self._remove(conn, [(kind, record_id)]))
+
+    def clear(self) -> None:
+        with self.engine.begin() as conn:
+            self.backend.clear(conn)
+            conn.execute(docs.delete())
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(docs)).scalar_one())
+
+    def gather(self) -> Iterator[SearchDocument]:
+        return gather_documents(self.engine)
+
+    # -- searching ----------------------------------------------------------------------------
+    def _conditions(self, filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
+        conditions: list[sa.ColumnElement[bool]] = []
+        for negate, fields in ((False, filters.include), (True, filters.exclude)):
+            for name, values in fields.items():
+                if not values:
+                    continue
+                if name == "type":  # type:post is a kind; type:raid a category (incident type)
+                    kinds = [v for v in values if v.lower() in KINDS]
+                    others = [v for v in values if v.lower() not in KINDS]
+                    options = [docs.c.kind == v.lower() for v in kinds]
+                    options += [_facet_value(docs.c.category, v) for v in others]
+                else:
+                    column = docs.c[name]
+                    options = [_facet_value(column, v) for v in values]
+                condition = sa.or_(*options)
+                conditions.append(sa.not_(condition) if negate else condition)
+        if filters.date_from:
+            conditions.append(docs.c.date >= filters.date_from)
+        if filters.date_before:
+            conditions.append(docs.c.date < filters.date_before)
+        return conditions
+
+    def search(
+        self,
+        query: str,
+        filters: SearchFilters | None = None,
+        order: str = "relevance",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> SearchResults:
+        if order not in ORDERS:
+            raise UsageError(f"unknown order {order!r}; use relevance or date")
+        if not 0 < limit <= MAX_LIMIT or offset < 0:
+            raise UsageError(f"the limit must be between 1 and {MAX_LIMIT}")
+        filters = filters or SearchFilters()
+        parsed = parse_query(query)
+        for target, extra in ((filters.include, parsed.include), (filters.exclude, parsed.exclude)):
+            for name, values in extra.items():
+                target.setdefault(name, []).extend(values)
+        tree = analyse_tree(parsed.tree, self.analyzer.query_terms) if parsed.tree is not None else None
+        if parsed.tree is not None and tree is None:
+            raise QueryError("nothing searchable in the query (it holds no letters or digits)")
+        has_filters = any(filters.include.values()) or any(filters.exclude.values())
+        if tree is None and not (has_filters or filters.date_from or filters.date_before):
+            raise QueryError("the query is empty: give words to look for or a filter")
+        if tree is not None:
+            check_runnable(tree)
+        conditions = self._conditions(filters)
+        source: sa.FromClause = docs
+        score: sa.ColumnElement[Any] | None = None
+        if tree is not None:
+            matched, condition, score = self.backend.matches(tree)
+            if matched is docs:
+                conditions.append(condition)
+            else:
+                source = docs.join(matched, condition)
+        if order == "date" or score is None:
+            ordering = [docs.c.date.desc().nulls_last(), docs.c.id.desc()]
+        else:
+            ordering = [score.asc(), docs.c.date.desc().nulls_last(), docs.c.id.desc()]
+        columns = [docs.c[name] for name in FACETS]
+        page = (
+            sa.select(docs, (score if score is not None else sa.null()).label("score"))
+            .select_from(source).where(*conditions).order_by(*ordering).limit(limit).offset(offset)
+        )
+        counts = sa.select(*columns, sa.func.count()).select_from(source).where(*conditions).group_by(*columns)
+        with self.engine.connect() as conn:
+            rows = conn.execute(page).all()
+            groups = conn.execute(counts).all()
+        facets: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+        total = 0
+        for group in groups:
+            n = int(group[-1])
+            total += n
+            for name, value in zip(FACETS, group[:-1], strict=True):
+                if value is not None:
+                    facets[name][str(value)] += n
+        terms = positive_terms(tree)
+        hits = [self._hit(row, terms, score is not None and order == "relevance") for row in rows]
+        ordered = {k: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for k, c in facets.items()}
+        return SearchResults(total, hits, ordered, order)
+
+    def _hit(self, row: Any, terms: list[Any], scored: bool) -> SearchHit:
+        score = None
+        if scored and row.score is not None:
+            score = round(-float(row.score), 6)  # higher is better on both backends
+        return SearchHit(
+            kind=row.kind,
+            record_id=row.record_id,
+            title=row.title,
+            snippet=self.analyzer.snippet(row.body, row.language, terms),
+            date=_aware(row.date),
+            language=row.language,
+            source=row.source,
+            place=row.place,
+            state=row.state,
+            category=row.category,
+            record=dict(row.record or {}),
+            score=score,
+        )
+

@@ -1,0 +1,117 @@
+"""Reads the searchable records of other features' tables for reindexing: posts (with their
+chat), captures and incidents. Each table is read only if it exists and only through columns it
+has (reflected), so reindexing works in an archive built before a feature existed and survives
+columns added later. Evidence items are gathered by services.search through the ports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+from hujjat.ports.search import SearchDocument
+
+CHUNK = 2000
+
+
+def _when(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _rows(conn: sa.Connection, table: sa.Table) -> Iterator[Any]:
+    key = next(iter(table.primary_key.columns))
+    last: Any = None
+    while True:
+        statement = sa.select(table).order_by(key).limit(CHUNK)
+        if last is not None:
+            statement = statement.where(key > last)
+        rows = conn.execute(statement).all()
+        yield from rows
+        if len(rows) < CHUNK:
+            return
+        last = getattr(rows[-1], key.name)
+
+
+def _get(row: Any, name: str) -> Any:
+    return getattr(row, name, None)
+
+
+def _posts(conn: sa.Connection, tables: dict[str, sa.Table]) -> Iterator[SearchDocument]:
+    chats: dict[str, str] = {}
+    if "chats" in tables:
+        for chat in conn.execute(sa.select(tables["chats"])).all():
+            chats[chat.key] = _get(chat, "username") or _get(chat, "name") or chat.key
+    for row in _rows(conn, tables["posts"]):
+        text = _get(row, "text") or ""
+        chat = chats.get(row.chat_key, row.chat_key)
+        when = _when(_get(row, "date_utc"))
+        record = {
+            "chat": chat,
+            "chat_key": row.chat_key,
+            "message_id": _get(row, "message_id"),
+            "date": when.isoformat() if when else _get(row, "date_local"),
+            "text": text,
+            "from": _get(row, "from_name"),
+        }
+        yield SearchDocument(
+            "post", row.id, text, date=when, source=chat, category=_get(row, "kind"), record=record
+        )
+
+
+def _captures(conn: sa.Connection, tables: dict[str, sa.Table]) -> Iterator[SearchDocument]:
+    for row in _rows(conn, tables["captures"]):
+        url = _get(row, "final_url") or _get(row, "url") or ""
+        title = _get(row, "title")
+        text = "\n".join(p for p in (title, _get(row, "note"), _get(row, "text"), url) if p)
+        when = _when(_get(row, "started_at"))
+        record = {"url": url, "title": title, "date": when.isoformat() if when else None}
+        yield SearchDocument(
+            "capture", row.id, text, title=title, date=when, source=urlsplit(url).hostname,
+            category=_get(row, "state"), record=record,
+        )
+
+
+def _incidents(conn: sa.Connection, tables: dict[str, sa.Table]) -> Iterator[SearchDocument]:
+    for row in _rows(conn, tables["incidents"]):
+        raw = _get(row, "record") or {}
+        title = _get(row, "title") or raw.get("title") or ""
+        description = raw.get("description") or ""
+        place = raw.get("place") or {}
+        place_name = place.get("name") or place.get("text") if isinstance(place, dict) else None
+        when = _when(_get(row, "start_date") or raw.get("start_date"))
+        record = {
+            "title": title, "type": _get(row, "type"), "state": _get(row, "state"),
+            "start_date": _get(row, "start_date"), "place": place_name,
+        }
+        yield SearchDocument(
+            "incident", row.id, f"{title}\n{description}", title=title, date=when, place=place_name,
+            state=_get(row, "state"), category=_get(row, "type"), source=_get(row, "source"), record=record,
+        )
+
+
+READERS = {"posts": _posts, "captures": _captures, "incidents": _incidents}
+
+
+def gather_documents(engine: sa.Engine) -> Iterator[SearchDocument]:
+    with engine.connect() as conn:
+        existing = set(sa.inspect(conn).get_table_names())
+        names = {"chats", *READERS} & existing
+        reflected = sa.MetaData()
+        tables = {name: sa.Table(name, reflected, autoload_with=conn) for name in sorted(names)}
+        for name, reader in READERS.items():
+            if name in tables:
+                yield from reader(conn, tables)

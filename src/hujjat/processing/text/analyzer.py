@@ -1,0 +1,75 @@
+"""The text analyser the search index uses (ports.search.TextAnalyzer): language detection,
+index terms per language, query-word alternatives, and HTML-safe highlighted snippets.
+
+Snippets are made here from the original text rather than by the database (FTS5's snippet() or
+ts_headline), because the index holds stems, not the words people wrote, and so that both
+backends show the same excerpt for the same hit.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Sequence
+
+from hujjat.domain.search import Term
+from hujjat.processing.text.language import LanguageDetector
+from hujjat.processing.text.normalise import iter_words
+from hujjat.processing.text.stemming import STRATEGIES, stem, strategy_for, surface
+
+MAX_DOC_TERMS = 10_000  # PostgreSQL keeps word positions only up to 16,383
+
+
+class SearchTextAnalyzer:
+    def __init__(self) -> None:
+        self.detector = LanguageDetector()
+
+    def detect_language(self, text: str) -> str:
+        return self.detector.detect(text)
+
+    def index_terms(self, text: str, language: str) -> str:
+        strategy = strategy_for(language)
+        terms = []
+        for _, _, word in iter_words(unicodedata.normalize("NFC", text)):
+            term = stem(word, strategy)
+            if term:
+                terms.append(term)
+                if len(terms) >= MAX_DOC_TERMS:
+                    break
+        return " ".join(terms)
+
+    def query_terms(self, word: str, prefix: bool) -> list[tuple[str, ...]]:
+        result = []
+        for _, _, token in iter_words(unicodedata.normalize("NFC", word)):
+            make = surface if prefix else stem
+            alternatives = tuple(make(token, s) for s in STRATEGIES)
+            if all(alternatives):
+                result.append(alternatives)
+        return result
+
+    def snippet(self, text: str, language: str, terms: Sequence[Term], width: int = 240) -> str:
+        text = unicodedata.normalize("NFC", text)
+        strategy = strategy_for(language)
+        marks: list[tuple[int, int]] = []
+        for start, end, word in iter_words(text):
+            term = stem(word, strategy)
+            if term and any(term.startswith(t.text) if t.prefix else term == t.text for t in terms):
+                marks.append((start, end))
+        first = marks[0][0] if marks else 0
+        begin = max(0, first - width // 4)
+        if begin:  # start at a word boundary
+            space = text.rfind(" ", 0, begin)
+            begin = space + 1 if space >= 0 and begin - space < 20 else begin
+        finish = min(len(text), begin + width)
+        parts: list[str] = ["…"] if begin else []
+        position = begin
+        for start, end in marks:
+            if start < begin or end > finish:
+                continue
+            parts.append(html.escape(text[position:start]))
+            parts.append("<mark>" + html.escape(text[start:end]) + "</mark>")
+            position = end
+        parts.append(html.escape(text[position:finish]))
+        if finish < len(text):
+            parts.append("…")
+        return " ".join("".join(parts).split())

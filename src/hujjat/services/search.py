@@ -1,0 +1,146 @@
+"""Search use cases: keeping the index in step with the archive, rebuilding it, and searching.
+
+Features call `index_record(ports, SearchDocument(...))` after they create or edit a record and
+`remove_record(ports, kind, id)` after they delete one (docs/search.md); evidence intake calls
+`index_item`. All of them do nothing when the archive has no search index configured, and the
+index is derived data: `reindex` rebuilds it from the archive at any time, so nothing here is a
+custody event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from hujjat.ports.search import SearchDocument, SearchFilters, SearchIndex, SearchResults
+from hujjat.services.context import ArchivePorts
+
+TEXT_MEDIA = ("text/plain", "text/markdown", "text/csv")
+MAX_TEXT_BYTES = 1_000_000
+REINDEX_BATCH = 1000
+
+ReindexProgress = Callable[[int, int | None], None]
+
+
+def _index(ports: ArchivePorts) -> SearchIndex | None:
+    return ports.search
+
+
+def require_index(ports: ArchivePorts) -> SearchIndex:
+    from hujjat.domain.errors import ArchiveError
+
+    index = _index(ports)
+    if index is None:
+        raise ArchiveError("this archive has no search index configured")
+    return index
+
+
+def index_record(ports: ArchivePorts, document: SearchDocument) -> None:
+    """Add or replace one record in the index (call after the record's transaction commits)."""
+    index = _index(ports)
+    if index is not None:
+        index.upsert(document)
+
+
+def remove_record(ports: ArchivePorts, kind: str, record_id: str) -> None:
+    index = _index(ports)
+    if index is not None:
+        index.delete(kind, record_id)
+
+
+def _item_text(ports: ArchivePorts, sha256: str) -> str:
+    with ports.store.open(sha256) as handle:
+        data = handle.read(MAX_TEXT_BYTES)
+    return data.decode("utf-8", errors="replace")
+
+
+def evidence_document(ports: ArchivePorts, item_id: str) -> SearchDocument | None:
+    """What the index holds for an evidence item: its file names, sources and notes, and the
+    text itself for plain-text items."""
+    with ports.uow(read_only=True) as tx:
+        item = tx.items.get(item_id)
+        if item is None:
+            return None
+        acquisitions = tx.items.acquisitions(item_id)
+    names = sorted({a.original_name for a in acquisitions if a.original_name})
+    notes = sorted({a.note for a in acquisitions if a.note})
+    sources = [a.source for a in acquisitions if a.source]
+    parts = [*names, *notes]
+    if item.media_type.split(";")[0] in TEXT_MEDIA:
+        parts.append(_item_text(ports, item.sha256))
+    record: dict[str, object] = {
+        "id": item.id,
+        "sha256": item.sha256,
+        "media_type": item.media_type,
+        "size": item.size,
+        "names": names,
+        "notes": notes,
+    }
+    return SearchDocument(
+        "evidence",
+        item.id,
+        "\n".join(parts),
+        title=names[0] if names else None,
+        date=item.created_at,
+        source=sources[0] if sources else None,
+        category=item.media_type.split("/")[0],
+        record=record,
+    )
+
+
+def index_item(ports: ArchivePorts, item_id: str) -> None:
+    """(Re)index an evidence item after an acquisition (names and notes accumulate)."""
+    if _index(ports) is None:
+        return
+    document = evidence_document(ports, item_id)
+    if document is not None:
+        index_record(ports, document)
+
+
+def _evidence_documents(ports: ArchivePorts) -> Iterator[SearchDocument]:
+    with ports.uow(read_only=True) as tx:
+        ids = [item.id for item in tx.items.iter_items()]
+    for item_id in ids:
+        document = evidence_document(ports, item_id)
+        if document is not None:
+            yield document
+
+
+def reindex(ports: ArchivePorts, progress: ReindexProgress | None = None) -> int:
+    """Rebuild the index from scratch from every searchable table; return the documents indexed.
+    `progress(done, total)` is called after each batch (total None until it is known)."""
+    index = require_index(ports)
+    with ports.uow(read_only=True) as tx:
+        total = tx.items.count()
+    index.clear()
+    done = 0
+    batch: list[SearchDocument] = []
+
+    def flush() -> None:
+        nonlocal done
+        index.upsert_many(batch)
+        done += len(batch)
+        batch.clear()
+        if progress:
+            progress(done, None)
+
+    for source in (_evidence_documents(ports), index.gather()):
+        for document in source:
+            batch.append(document)
+            if len(batch) >= REINDEX_BATCH:
+                flush()
+    flush()
+    if progress:
+        progress(done, max(done, total))
+    return done
+
+
+def search(
+    ports: ArchivePorts,
+    query: str,
+    filters: SearchFilters | None = None,
+    order: str = "relevance",
+    limit: int = 20,
+    offset: int = 0,
+) -> SearchResults:
+    """Run a query (see domain.search for the language); raises QueryError if it cannot run."""
+    return require_index(ports).search(query, filters, order, limit, offset)
