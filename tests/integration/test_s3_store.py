@@ -136,3 +136,18 @@ def test_refused_credentials_are_one_clear_line(refusing_endpoint: str, tmp_path
     store._checked = True  # past the bucket check, a GET carries the error code in its body
     with pytest.raises(ArchiveError, match="rejected the credentials"):
         store.open("0" * 64)
+
+
+def test_missing_credentials_are_one_clear_line(
+    s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    store = make_store(s3_server, "bucket", tmp_path)
+    with pytest.raises(ArchiveError, match="no usable AWS credentials"):
+        store.put(io.BytesIO(b"x"))
+
+
+def test_bad_endpoint_is_one_clear_line(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match="cannot set up the S3 client"):
+        S3Store("bucket", "p", endpoint_url="not a url", spool_dir=tmp_path)

@@ -113,9 +113,12 @@ class S3Store:
                 read_timeout=120,
                 s3={"addressing_style": "path"} if endpoint_url else None,
             )
-            client = boto3.session.Session().client(
-                "s3", endpoint_url=endpoint_url, region_name=region, config=config
-            )
+            try:
+                client = boto3.session.Session().client(
+                    "s3", endpoint_url=endpoint_url, region_name=region, config=config
+                )
+            except (ValueError, bex.BotoCoreError) as error:
+                raise ArchiveError(f"cannot set up the S3 client for {self.description}: {error}") from None
         self._client: S3Client = client
 
     def _key(self, sha256: str) -> str:
