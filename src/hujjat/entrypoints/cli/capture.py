@@ -83,7 +83,9 @@ def print_capture_list(rows: list[dict[str, Any]], json_out: bool) -> None:
         return
     for row in rows:
         status = row["status"] if row["status"] is not None else "-"
-        out.print(f"{row['id']}  {row['started_at'][:19]}  {row['state']:<7} {status!s:>4}  {escape(row['url'])}")
+        out.print(
+            f"{row['id']}  {row['started_at'][:19]}  {row['state']:<7} {status!s:>4}  {escape(row['url'])}"
+        )
     out.print(f"{len(rows)} captures")
 
 
@@ -95,7 +97,9 @@ def print_capture(detail: dict[str, Any], json_out: bool) -> None:
     out.print(f"[bold]capture {detail['id']}[/bold]  {detail['state']}  {escape(detail['url'])}")
     if detail["final_url"] and detail["final_url"] != detail["url"]:
         out.print(f"final URL {escape(detail['final_url'])}")
-    out.print(f"HTTP {detail['status']} {escape(detail['status_text'] or '')}  started {detail['started_at']}")
+    out.print(
+        f"HTTP {detail['status']} {escape(detail['status_text'] or '')}  started {detail['started_at']}"
+    )
     if detail["error"]:
         out.print(f"reason: {escape(detail['error'])}")
     if detail["title"]:
