@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hujjat.bootstrap import Archive, init_archive
 from hujjat.domain.search import QueryError
@@ -175,3 +177,25 @@ def test_backends_give_the_same_results(archives: dict[str, Archive]) -> None:
             except QueryError as exc:
                 outcomes.append(([str(exc)], {}))
         assert outcomes[0] == outcomes[1], query
+
+
+HOSTILE = st.one_of(
+    st.text(max_size=200),
+    st.lists(
+        st.sampled_from(['"', "*", "NEAR(", "'; DROP TABLE search_documents; --", "(", ")", "-", "AND", "OR",
+                         "NOT", "chat:", "\x00", "мигрант", "o'zbek", "^", "col:", "\\", "%", "_", "'"]),
+        max_size=30,
+    ).map(" ".join),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=HOSTILE)
+def test_hostile_queries_are_an_error_or_a_literal_search(arch: Archive, query: str) -> None:
+    try:
+        results = search(arch.ports, query)
+    except QueryError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert results.total >= len(results.hits)
+    assert search(arch.ports, "kind:post", limit=100).total >= len(POSTS)  # nothing was dropped

@@ -1,0 +1,69 @@
+"""`hujjat search` and `hujjat reindex` on both backends: JSON results with the record, exit
+codes, evidence intake feeding the index, and reindexing posts from the Telegram tables."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hujjat.adapters.db.posts_tables import chats, posts
+from hujjat.bootstrap import open_archive
+from hujjat.domain.ids import new_id
+
+
+def _add_post(root: Path, message_id: int, text: str) -> None:
+    archive = open_archive(root, "tester")
+    now = datetime(2024, 5, message_id, 12, tzinfo=UTC)
+    try:
+        with archive.engine.begin() as conn:
+            if message_id == 1:
+                conn.execute(chats.insert().values(key="c1", name="Ozodi", type="public_channel",
+                                                   username="ozodi", first_seen=now))
+            conn.execute(posts.insert().values(
+                id=new_id(), chat_key="c1", message_id=message_id, kind="message", date_utc=now, text=text,
+                entities=[], extra={}, repairs=[], json_path=f"messages[{message_id}]", content_hash="0" * 64,
+                version=1, created_at=now,
+            ))
+    finally:
+        archive.close()
+
+
+def test_intake_indexes_names_and_text_and_reindex_adds_posts(archive: Path, cli, tmp_path: Path) -> None:
+    note = tmp_path / "ҳисобот.txt"
+    note.write_text("Муҳоҷирони тоҷик дар бозор боздошт шуданд.", encoding="utf-8")
+    assert cli("add", str(note), "--note", "from a monitor in Khujand").code == 0
+    found = json.loads(cli("search", "муҳоҷир", "--json").out)
+    assert found["total"] == 1 and found["results"][0]["kind"] == "evidence"
+    assert json.loads(cli("search", "Khujand", "--json").out)["total"] == 1
+    assert json.loads(cli("search", "ҳисобот", "--json").out)["total"] == 1
+
+    _add_post(archive, 1, "Рейды на рынке продолжаются")
+    _add_post(archive, 2, "Hujjatlarini tekshirishdi")
+    assert json.loads(cli("search", "рейд", "--json").out)["total"] == 0  # not indexed yet
+    result = cli("reindex", "--json")
+    assert result.code == 0 and json.loads(result.out) == {"indexed": 3}
+    found = json.loads(cli("search", "рейд", "--type", "post", "--json").out)
+    hit = found["results"][0]
+    assert hit["kind"] == "post" and "<mark>Рейды</mark>" in hit["snippet"]
+    assert hit["record"]["chat"] == "ozodi" and hit["record"]["message_id"] == 1
+    assert hit["record"]["text"] == "Рейды на рынке продолжаются" and hit["record"]["date"].startswith("2024-05-01")
+    assert json.loads(cli("search", "hujjat chat:ozodi", "--json").out)["total"] == 1
+    dated = json.loads(cli("search", "kind:post", "--from", "2024-05-02", "--to", "2024-05-02", "--json").out)
+    assert [h["record"]["message_id"] for h in dated["results"]] == [2]
+    facets = json.loads(cli("search", "рейд OR hujjat", "--json").out)["facets"]
+    assert {f["value"] for f in facets["month"]} == {"2024-05"}
+    text = cli("search", "рейд")
+    assert text.code == 0 and "1 result" in text.out
+
+
+def test_exit_codes(archive: Path, cli) -> None:
+    assert cli("search", "nothing-like-this").code == 0
+    bad = cli("search", '"')
+    assert bad.code == 1 and "empty" in bad.err
+    assert cli("search", "NOT рейд").code == 1  # (a leading -word needs `--` before it, as options do)
+    assert cli("search", "x" * 10_000).code == 1
+    assert cli("search", "x", "--type", "nonsense").code == 2
+    assert cli("search", "x", "--from", "yesterday").code == 2
+    assert cli("search", "x", "--order", "random").code == 2
+    assert cli("search", "x", "--limit", "0").code == 2
