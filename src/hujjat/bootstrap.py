@@ -14,6 +14,7 @@ from hujjat.adapters.blobs import open_store
 from hujjat.adapters.db.engine import create_db_engine, upgrade_schema
 from hujjat.adapters.db.repositories import SqlUnitOfWork
 from hujjat.adapters.db.tables import archive_info
+from hujjat.adapters.hash_index import INDEX_DIR, FaissHashIndex
 from hujjat.adapters.search.index import SqlSearchIndex
 from hujjat.adapters.signing import Ed25519Signer
 from hujjat.config import ArchiveConfig, load_config, write_config
@@ -21,6 +22,8 @@ from hujjat.domain.custody import utc_timestamp
 from hujjat.domain.errors import ArchiveError
 from hujjat.domain.evidence import MetadataRecord
 from hujjat.domain.ids import new_id
+from hujjat.domain.near_duplicates import DedupSettings
+from hujjat.processing.fingerprint_engine import PdqFingerprinter
 from hujjat.processing.text.analyzer import SearchTextAnalyzer
 from hujjat.services.checkpoints import sign_checkpoint
 from hujjat.services.context import ArchivePorts
@@ -72,6 +75,19 @@ class Archive:
         self.engine.dispose()
 
 
+def _fingerprinter(config: ArchiveConfig) -> PdqFingerprinter | None:
+    """PDQ/vPDQ fingerprints with an index under <archive>/index; `[dedup] enabled = false` turns
+    them off; other [dedup] keys are thresholds (domain.near_duplicates.DedupSettings)."""
+    raw = dict(config.extra.get("dedup", {}))
+    if not raw.pop("enabled", True):
+        return None
+    try:
+        settings = DedupSettings.from_mapping(raw)
+    except ValueError as exc:
+        raise ArchiveError(f"hujjat.toml: {exc}") from None
+    return PdqFingerprinter(settings, FaissHashIndex(config.root / INDEX_DIR))
+
+
 def _build(config: ArchiveConfig, signer: Ed25519Signer, actor: str) -> Archive:
     engine = create_db_engine(config.database_url)
     upgrade_schema(engine)
@@ -86,6 +102,7 @@ def _build(config: ArchiveConfig, signer: Ed25519Signer, actor: str) -> Archive:
         metadata=ProcessingMetadataReader(config.use_exiftool),
         actor=actor,
         search=SqlSearchIndex(engine, SearchTextAnalyzer()),
+        fingerprints=_fingerprinter(config),
     )
     return Archive(config, engine, ports)
 

@@ -13,6 +13,8 @@ from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord, St
 
 if TYPE_CHECKING:
     from hujjat.ports.capture import CaptureRepository
+    from hujjat.ports.fingerprints import FingerprintRepository
+    from hujjat.ports.incidents import IncidentRepository
     from hujjat.ports.packages import PackageRepository
     from hujjat.ports.posts import PostRepository
 
@@ -89,8 +91,8 @@ class ItemRepository(Protocol):
 
     def metadata(self, item_id: str) -> list[MetadataRecord]: ...
 
-    def iter_sizes(self) -> Iterator[tuple[str, int]]:
-        """(sha256, size) for every item, cheaply, for quick verification."""
+    def iter_sizes(self) -> Iterator[tuple[str, str, int]]:
+        """(id, sha256, size) for every item, cheaply, for verification."""
         ...
 
 
@@ -136,6 +138,12 @@ class Transaction(Protocol):
 
     @property
     def packages(self) -> PackageRepository: ...
+
+    @property
+    def incidents(self) -> IncidentRepository: ...
+
+    @property
+    def fingerprints(self) -> FingerprintRepository: ...
 
 
 class UnitOfWork(Protocol):

@@ -11,8 +11,9 @@ import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-from hujjat.domain.custody import CustodyEntry, verify_chain
+from hujjat.domain.custody import verify_chain
 from hujjat.services.context import ArchivePorts
 
 CHUNK = 1024 * 1024
@@ -53,10 +54,10 @@ def verify_archive(
     report = VerifyReport(quick=quick)
     logged: dict[str, tuple[str, int]] = {}
 
-    def collect(entry: CustodyEntry) -> None:
-        if entry.action == "item.added" and entry.subject:
-            details = entry.details
-            logged[entry.subject] = (str(details.get("sha256")), int(details.get("size", -1)))
+    def collect(entry: dict[str, Any]) -> None:
+        if entry["action"] == "item.added" and entry["subject"]:
+            details = entry["details"]
+            logged[entry["subject"]] = (str(details.get("sha256")), int(details.get("size", -1)))
 
     with ports.uow(read_only=True) as tx:
         chain = verify_chain(
@@ -76,7 +77,7 @@ def verify_archive(
                 "signature (appended by hand, or written by a command that was killed; any later command "
                 "signs the head again)"
             )
-        records = [(item.id, item.sha256, item.size) for item in tx.items.iter_items()]
+        records = list(tx.items.iter_sizes())
     report.items = len(records)
 
     objects = dict(ports.store.iter_objects())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hujjat.ports import BlobStore, Clock, MetadataReader, Signer, UnitOfWork
+from hujjat.ports.fingerprints import Fingerprinter
 from hujjat.ports.search import SearchIndex
 
 
@@ -18,3 +19,4 @@ class ArchivePorts:
     metadata: MetadataReader
     actor: str
     search: SearchIndex | None = None
+    fingerprints: Fingerprinter | None = None

@@ -9,6 +9,7 @@ because an identical acquisition is recognised (Acquisition.key).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ from typing import BinaryIO, Protocol
 from hujjat.domain.canonical import canonical_bytes, sha256_hex
 from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord, StoredBlob
 from hujjat.domain.ids import new_id
+from hujjat.ports import Transaction
 from hujjat.services.context import ArchivePorts
+from hujjat.services.dedup import fingerprint_and_match
 from hujjat.services.file_walk import Candidate, Skip, walk
 from hujjat.services.search import index_item
 
@@ -88,6 +91,24 @@ class IntakeRequest:
     note: str | None = None
 
 
+BATCH_FILES = 64
+BATCH_SECONDS = 0.5
+
+
+@dataclass
+class PreparedBlob:
+    """A blob already in the store, with what its bytes say, waiting to be recorded."""
+
+    blob: StoredBlob
+    request: IntakeRequest
+    path: str | None
+    name: str | None
+    mtime: datetime | None
+    fallback: Path | None
+    media_type: str | None = None
+    extracted: MetadataRecord | None = None
+
+
 def ingest_paths(
     ports: ArchivePorts,
     paths: Iterable[Path],
@@ -95,35 +116,45 @@ def ingest_paths(
     observer: IntakeObserver | None = None,
     workers: int = 2,
 ) -> IntakeSummary:
+    """Workers stream files into the store and read their metadata while this thread records
+    finished files in batches (one transaction per batch of up to BATCH_FILES files or
+    BATCH_SECONDS), so the database work overlaps the copying and hashing."""
     ports.store.clean_temporary()
     found = list(walk(paths))
     candidates = [c for c in found if isinstance(c, Candidate)]
     summary = IntakeSummary()
     for skip in (s for s in found if isinstance(s, Skip)):
-        outcome = IntakeOutcome(str(skip.path), "skipped", message=skip.reason)
-        summary.outcomes.append(outcome)
+        summary.outcomes.append(IntakeOutcome(str(skip.path), "skipped", message=skip.reason))
     if observer:
         observer.planned(len(candidates), sum(c.size for c in candidates))
         for outcome in summary.outcomes:
             observer.finished(outcome)
 
-    def one(candidate: Candidate) -> IntakeOutcome:
-        outcome = ingest_file(ports, candidate, request, observer)
+    def report(outcomes: list[IntakeOutcome]) -> None:
+        summary.outcomes.extend(outcomes)
         if observer:
-            observer.finished(outcome)
-        return outcome
+            for outcome in outcomes:
+                observer.finished(outcome)
 
+    batch: list[PreparedBlob] = []
+    last_flush = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        summary.outcomes.extend(pool.map(one, candidates))
+        for prepared in pool.map(lambda c: prepare_file(ports, c, request, observer), candidates):
+            if isinstance(prepared, IntakeOutcome):
+                report([prepared])
+                continue
+            batch.append(prepared)
+            if len(batch) >= BATCH_FILES or time.monotonic() - last_flush > BATCH_SECONDS:
+                report(record_blobs(ports, batch))
+                batch, last_flush = [], time.monotonic()
+        if batch:
+            report(record_blobs(ports, batch))
     return summary
 
 
-def ingest_file(
-    ports: ArchivePorts,
-    candidate: Candidate,
-    request: IntakeRequest,
-    observer: IntakeObserver | None = None,
-) -> IntakeOutcome:
+def prepare_file(
+    ports: ArchivePorts, candidate: Candidate, request: IntakeRequest, observer: IntakeObserver | None = None
+) -> PreparedBlob | IntakeOutcome:
     path = candidate.path
     progress = observer.advance if observer else None
     try:
@@ -132,7 +163,33 @@ def ingest_file(
     except OSError as exc:
         return IntakeOutcome(str(path), "failed", message=exc.strerror or str(exc))
     mtime = datetime.fromtimestamp(candidate.mtime_ns / 1e9, UTC)
-    return record_blob(ports, blob, request, path=str(path), name=path.name, mtime=mtime, fallback=path)
+    return prepare_blob(ports, blob, request, path=str(path), name=path.name, mtime=mtime, fallback=path)
+
+
+def prepare_blob(
+    ports: ArchivePorts,
+    blob: StoredBlob,
+    request: IntakeRequest,
+    *,
+    path: str | None,
+    name: str | None,
+    mtime: datetime | None,
+    fallback: Path | None = None,
+) -> PreparedBlob:
+    """Read media type and metadata, unless the archive already holds these bytes as an item."""
+    prepared = PreparedBlob(blob, request, path, name, mtime, fallback)
+    known = None
+    if not blob.created:  # content was in the store already: usually an item, unless a crash orphaned it
+        with ports.uow(read_only=True) as tx:
+            known = tx.items.get_by_sha256(blob.sha256)
+    if known is not None:
+        prepared.media_type = known.media_type
+        return prepared
+    local = ports.store.local_path(blob.sha256) or fallback
+    if local is not None:
+        prepared.media_type = ports.metadata.detect_media_type(local)
+        prepared.extracted = ports.metadata.extract(local, prepared.media_type)
+    return prepared
 
 
 def record_blob(
@@ -150,73 +207,89 @@ def record_blob(
     Shared by every intake route (files, Telegram media, captures, packages) so provenance is
     always recorded the same way.
     """
-    with ports.uow(read_only=True) as tx:
-        known = tx.items.get_by_sha256(blob.sha256)
-    media_type = known.media_type if known else None
-    extracted: MetadataRecord | None = None
-    if known is None:
-        local = ports.store.local_path(blob.sha256) or fallback
-        if local is not None:
-            media_type = ports.metadata.detect_media_type(local)
-            extracted = ports.metadata.extract(local, media_type)
-        else:
-            media_type = "application/octet-stream"
-    now = ports.clock.now()
-    item = EvidenceItem(new_id(), blob.sha256, blob.size, media_type or "application/octet-stream", now)
+    prepared = prepare_blob(ports, blob, request, path=path, name=name, mtime=mtime, fallback=fallback)
+    return record_blobs(ports, [prepared])[0]
+
+
+def record_blobs(ports: ArchivePorts, batch: list[PreparedBlob]) -> list[IntakeOutcome]:
+    """Record prepared blobs in one transaction; then index and fingerprint what is new."""
+    outcomes: list[IntakeOutcome] = []
+    followups: list[tuple[EvidenceItem, bool, bool, Path | None]] = []
     with ports.uow() as tx:
-        item, created = tx.items.add(item)
-        if created:
-            tx.custody.append(
-                ports.actor,
-                "item.added",
-                item.id,
-                {"sha256": item.sha256, "size": item.size, "media_type": item.media_type},
+        for prepared in batch:
+            outcome, item, created = _record_one(ports, tx, prepared)
+            outcomes.append(outcome)
+            followups.append((item, created, outcome.new_acquisition, prepared.fallback))
+    for item, created, new_acquisition, fallback in followups:
+        if new_acquisition and ports.search is not None:
+            index_item(ports, item.id)  # names and notes of every acquisition are searchable
+        if (
+            created and ports.fingerprints is not None
+        ):  # near-duplicate fingerprint and match (services/dedup)
+            fingerprint_and_match(
+                ports, item.id, ports.store.local_path(item.sha256) or fallback, item.media_type
             )
-            if extracted is not None:
-                tx.items.add_metadata(item.id, extracted, now)
-                tx.custody.append(
-                    ports.actor,
-                    "metadata.extracted",
-                    item.id,
-                    {
-                        "extractor": extracted.extractor,
-                        "version": extracted.version,
-                        "status": extracted.status.value,
-                        "data_sha256": sha256_hex(canonical_bytes(extracted.data)),
-                    },
-                )
-        acquisition = Acquisition(
-            id=new_id(),
-            item_id=item.id,
-            acquired_at=now,
-            actor=ports.actor,
-            source_kind=request.source_kind,
-            source=request.source,
-            path=path,
-            original_name=name,
-            original_mtime=mtime,
-            note=request.note,
+    return outcomes
+
+
+def _record_one(
+    ports: ArchivePorts, tx: Transaction, prepared: PreparedBlob
+) -> tuple[IntakeOutcome, EvidenceItem, bool]:
+    blob, request, extracted = prepared.blob, prepared.request, prepared.extracted
+    path, name, mtime = prepared.path, prepared.name, prepared.mtime
+    now = ports.clock.now()
+    media_type = prepared.media_type or "application/octet-stream"
+    item, created = tx.items.add(EvidenceItem(new_id(), blob.sha256, blob.size, media_type, now))
+    if created:
+        tx.custody.append(
+            ports.actor,
+            "item.added",
+            item.id,
+            {"sha256": item.sha256, "size": item.size, "media_type": item.media_type},
         )
-        new_acquisition = tx.items.add_acquisition(acquisition)
-        if new_acquisition:
+        if extracted is not None:
+            tx.items.add_metadata(item.id, extracted, now)
             tx.custody.append(
                 ports.actor,
-                "item.acquired",
+                "metadata.extracted",
                 item.id,
                 {
-                    "acquisition": acquisition.id,
-                    "sha256": item.sha256,
-                    "source_kind": request.source_kind,
-                    "source": request.source,
-                    "path": path,
-                    "original_name": name,
-                    "original_mtime": mtime.isoformat() if mtime else None,
-                    "note": request.note,
+                    "extractor": extracted.extractor,
+                    "version": extracted.version,
+                    "status": extracted.status.value,
+                    "data_sha256": sha256_hex(canonical_bytes(extracted.data)),
                 },
             )
-    if new_acquisition and ports.search is not None:
-        index_item(ports, item.id)  # names and notes of every acquisition are searchable
-    return IntakeOutcome(
+    acquisition = Acquisition(
+        id=new_id(),
+        item_id=item.id,
+        acquired_at=now,
+        actor=ports.actor,
+        source_kind=request.source_kind,
+        source=request.source,
+        path=path,
+        original_name=name,
+        original_mtime=mtime,
+        note=request.note,
+    )
+    new_acquisition = tx.items.add_acquisition(acquisition)
+    if new_acquisition:
+        tx.custody.append(
+            ports.actor,
+            "item.acquired",
+            item.id,
+            {
+                "acquisition": acquisition.id,
+                "sha256": item.sha256,
+                "source_kind": request.source_kind,
+                "source": request.source,
+                "path": path,
+                "original_name": name,
+                "original_mtime": mtime.isoformat() if mtime else None,
+                "note": request.note,
+            },
+        )
+    outcome = IntakeOutcome(
         path or name or item.sha256,
         "added" if created else "present",
         item_id=item.id,
@@ -225,3 +298,4 @@ def record_blob(
         media_type=item.media_type,
         new_acquisition=new_acquisition,
     )
+    return outcome, item, created

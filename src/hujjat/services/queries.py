@@ -12,6 +12,7 @@ from hujjat.domain.custody import CustodyEntry
 from hujjat.domain.errors import HujjatError, IntegrityError
 from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord
 from hujjat.services.context import ArchivePorts
+from hujjat.services.dedup_clusters import near_duplicate_summary
 
 CHUNK = 1024 * 1024
 
@@ -98,6 +99,7 @@ def item_detail(ports: ArchivePorts, reference: str) -> dict[str, Any]:
         detail["metadata"] = present_metadata(tx.items.metadata(item.id))
         detail["acquisitions"] = [acquisition_view(a) for a in tx.items.acquisitions(item.id)]
         detail["custody"] = [custody_view(e) for e in tx.custody.entries_for([item.id])]
+        detail["near_duplicates"] = near_duplicate_summary(tx, item.id)
     return detail
 
 

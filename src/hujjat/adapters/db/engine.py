@@ -23,7 +23,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 def create_db_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 60}, poolclass=sa.pool.NullPool)
+        engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
 
         @sa.event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from hujjat.adapters.db.capture_repository import SqlCaptureRepository
+from hujjat.adapters.db.dedup_repository import SqlFingerprintRepository
+from hujjat.adapters.db.incidents_repository import SqlIncidentRepository
 from hujjat.adapters.db.packages_repository import SqlPackageRepository
 from hujjat.adapters.db.posts_repository import SqlPostRepository
 from hujjat.adapters.db.tables import (
@@ -200,10 +202,10 @@ class SqlItemRepository:
             for r in rows
         ]
 
-    def iter_sizes(self) -> Iterator[tuple[str, int]]:
-        result = self.conn.execution_options(yield_per=5000).execute(sa.select(items.c.sha256, items.c.size))
-        for sha, size in result:
-            yield sha, int(size)
+    def iter_sizes(self) -> Iterator[tuple[str, str, int]]:
+        query = sa.select(items.c.id, items.c.sha256, items.c.size)
+        for item_id, sha, size in self.conn.execution_options(yield_per=5000).execute(query):
+            yield item_id, sha, int(size)
 
 
 class SqlCustodyRepository:
@@ -294,6 +296,8 @@ class SqlTransaction:
         self.captures = SqlCaptureRepository(conn)
         self.posts = SqlPostRepository(conn)
         self.packages = SqlPackageRepository(conn)
+        self.incidents = SqlIncidentRepository(conn)
+        self.fingerprints = SqlFingerprintRepository(conn)
 
 
 class SqlUnitOfWork:

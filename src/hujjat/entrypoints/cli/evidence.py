@@ -222,6 +222,11 @@ def register(app: typer.Typer) -> None:
             out.print(
                 f"  {acq['acquired_at']}  {escape(acq['actor'])}  {acq['source_kind']}  {escape(where)}"
             )
+        if dup := detail.get("near_duplicates"):  # near-duplicate media (services/dedup_clusters.py)
+            out.print(
+                f"seen before: {dup['copies']} near-duplicate(s) in {dup['sources']} source(s), "
+                f"first on {dup['first_seen']} ({dup['first_item']})"
+            )
         out.print("custody:")
         for entry in detail["custody"]:
             out.print(f"  #{entry['seq']} {entry['time']} {escape(entry['actor'])} {entry['action']}")

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from hujjat.domain.errors import HujjatError, UsageError
-from hujjat.entrypoints.cli import audit, capture, demo, evidence, imports, search
+from hujjat.entrypoints.cli import audit, capture, dedup, demo, evidence, imports, search
 from hujjat.entrypoints.cli import exports, packages
 from hujjat.entrypoints.cli.common import err
 
@@ -25,7 +25,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (evidence, audit, demo, capture, imports, exports, packages, search):
+for module in (evidence, audit, demo, capture, imports, dedup, exports, packages, search):
     module.register(app)
 
 

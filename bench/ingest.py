@@ -1,0 +1,103 @@
+"""Ingest throughput on ~2 GB of mixed files vs `cp` + `sync` + `openssl dgst -sha256` (issue 2).
+
+The set: many phone-sized JPEG photos with EXIF/GPS (unique bytes each: a real photo plus a random
+tail, which JPEG readers ignore) and a few large real MP4 videos (likewise padded). The baseline
+copies the folder, syncs it to disk (Hujjat fsyncs every blob) and hashes every copy with one
+openssl process. Hujjat runs `hujjat add` with metadata extraction on, on a fresh archive.
+
+    .venv/bin/python bench/ingest.py [--gb 2] [--work bench/_work]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import HUJJAT, init_archive, machine, peak_rss_kib, timed  # noqa: E402
+
+from hujjat.processing import synthetic  # noqa: E402
+
+
+def generate(folder: Path, total_gb: float) -> tuple[int, int]:
+    folder.mkdir(parents=True)
+    photos_dir, videos_dir = folder / "photos", folder / "videos"
+    photos_dir.mkdir()
+    videos_dir.mkdir()
+    bases = []
+    for i in range(12):
+        path = folder / f"base{i}.jpg"
+        synthetic.make_photo(path, width=1600, height=1200, seed=i, gps=(55.7 + i / 100, 37.6), taken_at=None)
+        bases.append(path.read_bytes())
+        path.unlink()
+    video = folder / "base.mp4"
+    synthetic.make_video(video, seconds=4, fps=15, width=640, height=360, seed=1, location=(55.75, 37.61), created_at=None)
+    video_bytes = video.read_bytes()
+    video.unlink()
+    target = int(total_gb * 1024**3)
+    video_share = target * 0.55
+    written = files = 0
+    chunk = os.urandom(8 * 1024 * 1024)
+    for i in range(4):  # large videos
+        with (videos_dir / f"raid_{i}.mp4").open("wb") as out:
+            out.write(video_bytes)
+            size = len(video_bytes)
+            while size < video_share / 4:
+                out.write(os.urandom(16) + chunk)
+                size += len(chunk) + 16
+            written += size
+            files += 1
+    i = 0
+    while written < target:  # ~600 KB photos
+        data = bases[i % len(bases)] + os.urandom(16) + chunk[: 300_000 + (i % 7) * 50_000]
+        (photos_dir / f"IMG_{i:05d}.jpg").write_bytes(data)
+        written += len(data)
+        files += 1
+        i += 1
+    return files, written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--gb", type=float, default=2.0)
+    parser.add_argument("--work", type=Path, default=Path("bench/_work/ingest"))
+    args = parser.parse_args()
+    work: Path = args.work
+    shutil.rmtree(work, ignore_errors=True)
+    print(f"machine: {machine()}")
+    files, size = generate(work / "src", args.gb)
+    print(f"set: {files} files, {size / 1024**3:.2f} GiB")
+    os.sync()
+
+    base_s, _ = timed(
+        f"cp -r {work / 'src'} {work / 'copy'} && sync && "
+        f"find {work / 'copy'} -type f -print0 | xargs -0 openssl dgst -sha256 > /dev/null"
+    )
+    shutil.rmtree(work / "copy")
+    os.sync()
+    results = {}
+    for label, dedup in (("metadata on, fingerprints off", False), ("all processing on (PDQ fingerprints, search)", True)):
+        archive = work / f"archive-{int(dedup)}"
+        init_archive(archive, dedup=dedup)
+        start = time.perf_counter()
+        elapsed, rss = peak_rss_kib([*HUJJAT, "add", str(work / "src"), "--archive", str(archive), "--json"])
+        results[label] = (elapsed, rss)
+        shutil.rmtree(archive)
+        os.sync()
+        del start
+    print(f"baseline cp + sync + openssl dgst -sha256: {base_s:.1f} s ({size / base_s / 1024**2:.0f} MiB/s)")
+    for label, (elapsed, rss) in results.items():
+        print(
+            f"hujjat add ({label}): {elapsed:.1f} s ({size / elapsed / 1024**2:.0f} MiB/s, "
+            f"{files / elapsed:.0f} files/s, peak RSS {rss / 1024:.0f} MiB); "
+            f"ratio baseline/hujjat = {base_s / elapsed:.2f} (>= 1 means at least as fast)"
+        )
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""SQL repository for fingerprints, frame hashes and recorded near-duplicate matches."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from hujjat.adapters.db.dedup_tables import fingerprint_hashes, fingerprints, near_duplicate_matches
+from hujjat.adapters.db.tables import items
+from hujjat.domain.near_duplicates import STATUS_OK, Fingerprint, FrameHash, NearMatch
+from hujjat.ports.fingerprints import MediaRef
+
+CHUNK = 500
+MEDIA_PREFIXES = ("image/", "video/")
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def _media_filter() -> sa.ColumnElement[bool]:
+    return sa.or_(*(items.c.media_type.like(prefix + "%") for prefix in MEDIA_PREFIXES))
+
+
+def _match(row: Any) -> NearMatch:
+    frames = row.frames if isinstance(row.frames, list) else json.loads(row.frames)
+    return NearMatch(
+        row.item_id,
+        row.other_id,
+        row.kind,
+        int(row.distance),
+        int(row.percent),
+        tuple((int(a), int(b), int(c)) for a, b, c in frames),
+    )
+
+
+class SqlFingerprintRepository:
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def save(self, item_id: str, fingerprint: Fingerprint, at: datetime) -> None:
+        self.conn.execute(fingerprint_hashes.delete().where(fingerprint_hashes.c.item_id == item_id))
+        self.conn.execute(fingerprints.delete().where(fingerprints.c.item_id == item_id))
+        self.conn.execute(
+            fingerprints.insert().values(
+                item_id=item_id,
+                kind=fingerprint.kind,
+                status=fingerprint.status,
+                algorithm=fingerprint.algorithm,
+                reason=fingerprint.reason,
+                quality=fingerprint.quality,
+                frames=len(fingerprint.frames),
+                duration_ms=fingerprint.duration_ms,
+                computed_at=at,
+            )
+        )
+        if fingerprint.frames:
+            self.conn.execute(
+                fingerprint_hashes.insert(),
+                [
+                    {
+                        "item_id": item_id,
+                        "frame": f.frame,
+                        "timestamp_ms": f.timestamp_ms,
+                        "quality": f.quality,
+                        "hash": f.hash,
+                        "flipped": f.flipped,
+                    }
+                    for f in fingerprint.frames
+                ],
+            )
+
+    def get_many(self, item_ids: Sequence[str]) -> dict[str, Fingerprint]:
+        ids = list(dict.fromkeys(item_ids))
+        frames: dict[str, list[FrameHash]] = {}
+        heads: dict[str, Any] = {}
+        for part in _chunks(ids):
+            for row in self.conn.execute(sa.select(fingerprints).where(fingerprints.c.item_id.in_(part))):
+                heads[row.item_id] = row
+            query = (
+                sa.select(fingerprint_hashes)
+                .where(fingerprint_hashes.c.item_id.in_(part))
+                .order_by(fingerprint_hashes.c.item_id, fingerprint_hashes.c.frame)
+            )
+            for r in self.conn.execute(query):
+                frames.setdefault(r.item_id, []).append(
+                    FrameHash(int(r.frame), int(r.timestamp_ms), int(r.quality), r.hash, r.flipped)
+                )
+        return {
+            item_id: Fingerprint(
+                kind=row.kind,
+                status=row.status,
+                algorithm=row.algorithm,
+                frames=tuple(frames.get(item_id, ())),
+                reason=row.reason,
+                duration_ms=row.duration_ms,
+            )
+            for item_id, row in heads.items()
+        }
+
+    def owners(self, hash_ids: Sequence[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for part in _chunks(list(dict.fromkeys(hash_ids))):
+            query = sa.select(fingerprint_hashes.c.id, fingerprint_hashes.c.item_id).where(
+                fingerprint_hashes.c.id.in_(part)
+            )
+            out.update({int(i): item for i, item in self.conn.execute(query)})
+        return out
+
+    def _indexable(self, min_quality: int) -> sa.ColumnElement[bool]:
+        ok = sa.select(fingerprints.c.item_id).where(fingerprints.c.status == STATUS_OK)
+        return sa.and_(fingerprint_hashes.c.quality >= min_quality, fingerprint_hashes.c.item_id.in_(ok))
+
+    def iter_hashes(self, after_id: int, min_quality: int) -> Iterator[tuple[int, str]]:
+        query = (
+            sa.select(fingerprint_hashes.c.id, fingerprint_hashes.c.hash)
+            .where(fingerprint_hashes.c.id > after_id, self._indexable(min_quality))
+            .order_by(fingerprint_hashes.c.id)
+        )
+        for row_id, digest in self.conn.execution_options(yield_per=10000).execute(query):
+            yield int(row_id), digest
+
+    def iter_frames(self, min_quality: int) -> Iterator[tuple[int, str, str, str]]:
+        query = (
+            sa.select(
+                fingerprint_hashes.c.id,
+                fingerprint_hashes.c.item_id,
+                fingerprint_hashes.c.hash,
+                fingerprint_hashes.c.flipped,
+            )
+            .where(self._indexable(min_quality))
+            .order_by(fingerprint_hashes.c.id)
+        )
+        for row_id, item_id, digest, flipped in self.conn.execution_options(yield_per=10000).execute(query):
+            yield int(row_id), item_id, digest, flipped
+
+    def post_appearances(self, item_ids: Sequence[str]) -> dict[str, list[tuple[str, int, datetime | None]]]:
+        """(chat, message id, post date) of posts carrying each item, when the posts feature is
+        installed; read defensively by reflection so this module does not depend on it."""
+        inspector = sa.inspect(self.conn)
+        if not (inspector.has_table("post_media") and inspector.has_table("posts")):
+            return {}
+        media = sa.Table("post_media", sa.MetaData(), autoload_with=self.conn)
+        posts = sa.Table("posts", sa.MetaData(), autoload_with=self.conn)
+        needed = {"item_id", "post_id"} <= set(media.c.keys()) and {
+            "id",
+            "chat_key",
+            "message_id",
+            "date_utc",
+        } <= set(posts.c.keys())
+        if not needed:
+            return {}
+        out: dict[str, list[tuple[str, int, datetime | None]]] = {}
+        for part in _chunks(list(dict.fromkeys(item_ids))):
+            query = (
+                sa.select(media.c.item_id, posts.c.chat_key, posts.c.message_id, posts.c.date_utc)
+                .join(posts, posts.c.id == media.c.post_id)
+                .where(media.c.item_id.in_(part))
+            )
+            for item_id, chat, message, date in self.conn.execute(query):
+                if date is not None and date.tzinfo is None:
+                    date = date.replace(tzinfo=UTC)
+                out.setdefault(item_id, []).append((str(chat), int(message), date))
+        return out
+
+    def hash_stats(self, min_quality: int) -> tuple[int, int]:
+        query = sa.select(sa.func.count(), sa.func.max(fingerprint_hashes.c.id)).where(
+            self._indexable(min_quality)
+        )
+        count, top = self.conn.execute(query).one()
+        return int(count or 0), int(top or 0)
+
+    def unfingerprinted(self) -> list[MediaRef]:
+        done = sa.select(fingerprints.c.item_id)
+        query = (
+            sa.select(items.c.id, items.c.sha256, items.c.media_type)
+            .where(_media_filter(), items.c.id.not_in(done))
+            .order_by(items.c.id)
+        )
+        return [MediaRef(*row) for row in self.conn.execute(query)]
+
+    def problems(self) -> list[tuple[MediaRef, str, str]]:
+        query = (
+            sa.select(
+                items.c.id, items.c.sha256, items.c.media_type, fingerprints.c.status, fingerprints.c.reason
+            )
+            .join(fingerprints, fingerprints.c.item_id == items.c.id)
+            .where(fingerprints.c.status != STATUS_OK)
+            .order_by(items.c.id)
+        )
+        return [
+            (MediaRef(i, s, m), status, reason or "") for i, s, m, status, reason in self.conn.execute(query)
+        ]
+
+    def add_match(self, match: NearMatch, via: str, at: datetime) -> bool:
+        pair = sa.or_(
+            sa.and_(
+                near_duplicate_matches.c.item_id == match.item_id,
+                near_duplicate_matches.c.other_id == match.other_id,
+            ),
+            sa.and_(
+                near_duplicate_matches.c.item_id == match.other_id,
+                near_duplicate_matches.c.other_id == match.item_id,
+            ),
+        )
+        if self.conn.execute(sa.select(near_duplicate_matches.c.id).where(pair)).first():
+            return False
+        self.conn.execute(
+            near_duplicate_matches.insert().values(
+                item_id=match.item_id,
+                other_id=match.other_id,
+                kind=match.kind,
+                distance=match.distance,
+                percent=match.percent,
+                frames=[list(f) for f in match.frames],
+                via=via,
+                found_at=at,
+            )
+        )
+        return True
+
+    def matches_for(self, item_id: str) -> list[NearMatch]:
+        query = (
+            sa.select(near_duplicate_matches)
+            .where(
+                sa.or_(
+                    near_duplicate_matches.c.item_id == item_id, near_duplicate_matches.c.other_id == item_id
+                )
+            )
+            .order_by(near_duplicate_matches.c.id)
+        )
+        return [_match(row) for row in self.conn.execute(query)]

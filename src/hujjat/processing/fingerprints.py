@@ -1,0 +1,196 @@
+"""Perceptual fingerprints: PDQ for images, vPDQ (PDQ of frames sampled by time) for videos.
+
+PDQ comes from `pdqhash` (Python bindings of Meta's reference C++). vPDQ is implemented here on
+pdqhash + PyAV rather than with Meta's `vpdq` package: `vpdq` compiles against the system's
+libav*-dev (a fresh clone without them cannot install it), picks frames by a count derived from the
+average frame rate, and runs C++ whose crashes on a corrupt file would take the process down.
+Here frames are picked by presentation time (one every 1/sample_fps seconds, so re-encoding with a
+new GOP or frame rate picks the same moments), corrupt packets are skipped and counted, and every
+hash carries its mirror image's hash so flipped copies match. Animated GIF/WebP/PNG are hashed the
+same way from their frame durations.
+
+Never raises for bad media: a failure is a Fingerprint with status `failed` and a one-line reason
+(too small, too large to decode safely, no video stream, nothing decodable...).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pdqhash
+import pillow_heif
+from PIL import Image, ImageSequence
+
+from hujjat.domain.near_duplicates import (
+    KIND_PDQ,
+    KIND_VPDQ,
+    STATUS_FAILED,
+    STATUS_LOW_QUALITY,
+    STATUS_OK,
+    DedupSettings,
+    Fingerprint,
+    FrameHash,
+)
+
+pillow_heif.register_heif_opener()
+
+PDQ_VERSION = version("pdqhash")
+IMAGE_SIDE = 512  # PDQ works on a 64x64 downsample; larger inputs only cost time
+FRAME_SIDE = 256
+MIN_SIDE = 8
+ALGO_PDQ = f"pdq (pdqhash {PDQ_VERSION})"
+
+
+def algo_vpdq(settings: DedupSettings) -> str:
+    return f"vpdq-time/1 (pdqhash {PDQ_VERSION}, PyAV {av.__version__}, {settings.sample_fps:g} fps)"
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:300]
+
+
+def _hex(bits: Any) -> str:
+    return bytes(np.packbits(np.asarray(bits, dtype=np.uint8))).hex()
+
+
+def pdq_frame(rgb: Any, frame: int = 0, timestamp_ms: int = 0) -> FrameHash:
+    """PDQ of an RGB array, with the hash of its mirror image."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    bits, quality = pdqhash.compute(rgb)
+    flipped, _ = pdqhash.compute(np.ascontiguousarray(rgb[:, ::-1]))
+    return FrameHash(frame, timestamp_ms, int(quality), _hex(bits), _hex(flipped))
+
+
+def _rgb(image: Image.Image, side: int) -> Any:
+    picture = image.convert("RGB")
+    picture.thumbnail((side, side), Image.Resampling.BILINEAR)
+    return np.asarray(picture)
+
+
+def _failed(kind: str, algorithm: str, reason: str) -> Fingerprint:
+    return Fingerprint(kind, STATUS_FAILED, algorithm, reason=reason)
+
+
+def _finish(
+    kind: str, algorithm: str, frames: list[FrameHash], settings: DedupSettings, **extra: Any
+) -> Fingerprint:
+    note = extra.pop("note", None)
+    if not any(f.quality >= settings.min_quality for f in frames):
+        best = max((f.quality for f in frames), default=0)
+        reason = f"too featureless to match reliably (PDQ quality {best} < {settings.min_quality})"
+        return Fingerprint(kind, STATUS_LOW_QUALITY, algorithm, tuple(frames), reason, **extra)
+    return Fingerprint(kind, STATUS_OK, algorithm, tuple(frames), note, **extra)
+
+
+def fingerprint_image(path: Path, settings: DedupSettings) -> Fingerprint:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > settings.max_pixels and image.format == "JPEG":
+                    image.draft("RGB", (IMAGE_SIDE * 4, IMAGE_SIDE * 4))  # the decoder scales by 1/2..1/8
+                    width, height = image.size
+                if width * height > settings.max_pixels:
+                    return _failed(
+                        KIND_PDQ, ALGO_PDQ, f"image too large to decode safely ({width}x{height} pixels)"
+                    )
+                if min(width, height) < MIN_SIDE:
+                    return _failed(
+                        KIND_PDQ, ALGO_PDQ, f"image too small to fingerprint ({width}x{height} pixels)"
+                    )
+                if getattr(image, "n_frames", 1) > 1:
+                    return _animated(image, settings)
+                return _finish(KIND_PDQ, ALGO_PDQ, [pdq_frame(_rgb(image, IMAGE_SIDE))], settings)
+    except Image.DecompressionBombError as error:
+        return _failed(KIND_PDQ, ALGO_PDQ, f"image too large to decode safely: {_one_line(error)}")
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as error:
+        return _failed(KIND_PDQ, ALGO_PDQ, f"image not decodable: {_one_line(error)}")
+
+
+def _animated(image: Image.Image, settings: DedupSettings) -> Fingerprint:
+    """An animated image is a short video: sample its frames by time from their durations."""
+    algorithm = algo_vpdq(settings)
+    step = 1000.0 / settings.sample_fps
+    frames: list[FrameHash] = []
+    clock = 0.0
+    next_at = 0.0
+    for frame in ImageSequence.Iterator(image):
+        if clock >= next_at and len(frames) < settings.max_frames:
+            frames.append(pdq_frame(_rgb(frame, FRAME_SIDE), len(frames), int(clock)))
+            next_at = (int(clock // step) + 1) * step
+        clock += max(float(frame.info.get("duration", 100) or 100), 10.0)
+    return _finish(KIND_VPDQ, algorithm, frames, settings, duration_ms=int(clock))
+
+
+def _decoded(container: Any, stream: Any, counter: list[int]) -> Iterator[Any]:
+    """Decoded frames; packets that fail to decode are skipped and counted in counter[0]."""
+    for packet in container.demux(stream):
+        try:
+            decoded = packet.decode()
+        except (av.FFmpegError, ValueError):
+            counter[0] += 1
+            continue
+        yield from decoded  # demux ends with an empty packet, which flushes the decoder
+
+
+def fingerprint_video(path: Path, settings: DedupSettings) -> Fingerprint:
+    algorithm = algo_vpdq(settings)
+    try:
+        container = av.open(str(path), mode="r", metadata_errors="replace")
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
+        return _failed(KIND_VPDQ, algorithm, f"not readable as video: {_one_line(error)}")
+    step = 1000.0 / settings.sample_fps
+    frames: list[FrameHash] = []
+    corrupt = [0]
+    start: float | None = None
+    last_ms = 0
+    try:
+        with container:
+            stream = next(iter(container.streams.video), None)
+            if stream is None:
+                return _failed(KIND_VPDQ, algorithm, "no video stream (audio only?)")
+            stream.thread_type = "AUTO"
+            next_at = 0.0
+            for frame in _decoded(container, stream, corrupt):
+                if frame.time is None:
+                    continue
+                start = frame.time if start is None else start
+                at_ms = round((frame.time - start) * 1000)
+                last_ms = max(last_ms, at_ms)
+                if at_ms < next_at:
+                    continue
+                scale = min(1.0, FRAME_SIDE / max(frame.width, frame.height, 1))
+                width, height = max(1, int(frame.width * scale)), max(1, int(frame.height * scale))
+                rgb = frame.to_ndarray(width=width, height=height, format="rgb24")
+                frames.append(pdq_frame(rgb, len(frames), at_ms))
+                next_at = (at_ms // step + 1) * step
+                if len(frames) >= settings.max_frames:
+                    break
+    except (av.FFmpegError, OSError, ValueError, MemoryError) as error:
+        if not frames:
+            return _failed(KIND_VPDQ, algorithm, f"video not decodable: {_one_line(error)}")
+        corrupt[0] += 1
+    if not frames:
+        detail = f" ({corrupt[0]} corrupt packets)" if corrupt[0] else ""
+        return _failed(KIND_VPDQ, algorithm, f"no decodable video frames{detail}")
+    note = f"{corrupt[0]} corrupt packets skipped" if corrupt[0] else None
+    return _finish(KIND_VPDQ, algorithm, frames, settings, duration_ms=last_ms, note=note)
+
+
+def fingerprint_file(path: Path, media_type: str, settings: DedupSettings) -> Fingerprint | None:
+    """Fingerprint an image or video; None for any other media type."""
+    if media_type.startswith("image/"):
+        if media_type in ("image/svg+xml",):
+            return None
+        return fingerprint_image(path, settings)
+    if media_type.startswith("video/"):
+        return fingerprint_video(path, settings)
+    return None

@@ -1,0 +1,287 @@
+"""Near-duplicate use cases: fingerprint an item and match it against the archive (at intake and
+in back-fill), and list an item's near-duplicates (`hujjat similar`).
+
+The database is the truth; the hash index is kept in step with it here (sync_index) before every
+search. Matching an item and recording it happen under the fingerprinter's lock, so two copies
+ingested by two threads of one `hujjat add` still find each other. A newer item is recorded as
+matching the older ones (`item_id` newer, `other_id` older); each match is a custody entry.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from hujjat.domain.canonical import canonical_bytes, sha256_hex
+from hujjat.domain.errors import HujjatError
+from hujjat.domain.near_duplicates import (
+    KIND_PDQ,
+    STATUS_OK,
+    DedupSettings,
+    Fingerprint,
+    NearMatch,
+    compare_videos,
+    similarity,
+    videos_match,
+)
+from hujjat.ports import Transaction
+from hujjat.ports.fingerprints import Fingerprinter
+from hujjat.services.context import ArchivePorts
+
+SYNC_BATCH = 50_000
+MAX_FRAME_PAIRS = 50
+
+
+def require_fingerprinter(ports: ArchivePorts) -> Fingerprinter:
+    if ports.fingerprints is None:
+        raise HujjatError(
+            "near-duplicate detection is switched off for this archive ([dedup] enabled = false)"
+        )
+    return ports.fingerprints
+
+
+def sync_index(ports: ArchivePorts, engine: Fingerprinter) -> None:
+    """Bring the hash index up to the database: add rows it lacks, rebuild it when it holds rows
+    the database no longer has (a replaced fingerprint, a restored database, a changed setting)
+    or when rows committed out of id order were missed."""
+    quality = engine.settings.min_quality
+    for attempt in range(2):
+        held, last = engine.index.synced_to()
+        with ports.uow(read_only=True) as tx:
+            count, top = tx.fingerprints.hash_stats(quality)
+            if (held, last) == (count, top):
+                return
+            if attempt == 1 or held > count or last > top:
+                engine.index.reset()
+                last = 0
+            ids: list[int] = []
+            hashes: list[str] = []
+            for row_id, digest in tx.fingerprints.iter_hashes(last, quality):
+                ids.append(row_id)
+                hashes.append(digest)
+                if len(ids) >= SYNC_BATCH:
+                    engine.index.add(ids, hashes)
+                    ids, hashes = [], []
+            engine.index.add(ids, hashes)
+        if engine.index.synced_to()[0] >= count:
+            return
+
+
+def _pair_settings(settings: DedupSettings, a: Fingerprint, b: Fingerprint) -> DedupSettings:
+    if a.kind == KIND_PDQ and b.kind == KIND_PDQ:
+        return replace(settings, frame_distance=settings.image_distance)
+    if a.kind == KIND_PDQ or b.kind == KIND_PDQ:
+        return replace(settings, frame_distance=min(settings.image_distance, settings.frame_distance))
+    return settings
+
+
+def match_kind(a: Fingerprint, b: Fingerprint) -> str:
+    if a.kind == b.kind:
+        return "image" if a.kind == KIND_PDQ else "video"
+    return "frame"
+
+
+def compare(
+    item_id: str, mine: Fingerprint, other_id: str, other: Fingerprint, settings: DedupSettings
+) -> NearMatch | None:
+    """Apply the pair's rules (PDQ distance for two images, vPDQ containment otherwise)."""
+    rules = _pair_settings(settings, mine, other)
+    result = compare_videos(mine.frames, other.frames, rules)
+    if not result.pairs or not videos_match(result, rules):
+        return None
+    pairs = sorted(result.pairs, key=lambda p: (p.distance, p.query_ms))[:MAX_FRAME_PAIRS]
+    frames = tuple(sorted((p.query_ms, p.other_ms, p.distance) for p in pairs))
+    best = min(p.distance for p in result.pairs)
+    return NearMatch(item_id, other_id, match_kind(mine, other), best, int(result.containment), frames)
+
+
+def find_matches(
+    ports: ArchivePorts, engine: Fingerprinter, item_id: str, mine: Fingerprint, settings: DedupSettings
+) -> list[NearMatch]:
+    """Every archived item that `mine` matches, the index narrowing the candidates first."""
+    usable = mine.usable_frames(settings.min_quality)
+    if mine.status != STATUS_OK or not usable:
+        return []
+    radius = max(settings.image_distance, settings.frame_distance)
+    queries = [f.hash for f in usable] + [f.flipped for f in usable]
+    hits = {row for found in engine.index.search(queries, radius) for row, _ in found}
+    with ports.uow(read_only=True) as tx:
+        owners = tx.fingerprints.owners(sorted(hits))
+        candidates = sorted({o for o in owners.values() if o != item_id})
+        prints = tx.fingerprints.get_many(candidates)
+    matches = []
+    for other_id in candidates:
+        other = prints.get(other_id)
+        if other is not None and other.status == STATUS_OK:
+            found = compare(item_id, mine, other_id, other, settings)
+            if found is not None:
+                matches.append(found)
+    return sorted(matches, key=lambda m: (m.distance, -m.percent, m.other_id))
+
+
+def _custody_fingerprint(fingerprint: Fingerprint) -> dict[str, object]:
+    frames = [[f.frame, f.timestamp_ms, f.quality, f.hash] for f in fingerprint.frames]
+    return {
+        "kind": fingerprint.kind,
+        "status": fingerprint.status,
+        "algorithm": fingerprint.algorithm,
+        "reason": fingerprint.reason,
+        "frames": len(frames),
+        "hashes_sha256": sha256_hex(canonical_bytes(frames)),
+    }
+
+
+def record_fingerprint(
+    ports: ArchivePorts, item_id: str, fingerprint: Fingerprint, via: str
+) -> list[NearMatch]:
+    """Match, then store the fingerprint and the matches, with custody entries, in one transaction."""
+    engine = require_fingerprinter(ports)
+    with engine.exclusive():
+        sync_index(ports, engine)
+        matches = find_matches(ports, engine, item_id, fingerprint, engine.settings)
+        now = ports.clock.now()
+        recorded = []
+        with ports.uow() as tx:
+            tx.fingerprints.save(item_id, fingerprint, now)
+            tx.custody.append(ports.actor, "fingerprint.computed", item_id, _custody_fingerprint(fingerprint))
+            for match in matches:
+                if tx.fingerprints.add_match(match, via, now):
+                    recorded.append(match)
+                    _log_match(ports, tx, match, via)
+        sync_index(ports, engine)
+        engine.index.save()
+    return recorded
+
+
+def _log_match(ports: ArchivePorts, tx: Transaction, match: NearMatch, via: str) -> None:
+    other = tx.items.get(match.other_id)
+    tx.custody.append(
+        ports.actor,
+        "near_duplicate.matched",
+        match.item_id,
+        {
+            "other": match.other_id,
+            "other_sha256": other.sha256 if other else None,
+            "kind": match.kind,
+            "distance": match.distance,
+            "percent": match.percent,
+            "frames": len(match.frames),
+            "via": via,
+        },
+    )
+
+
+def fingerprint_and_match(
+    ports: ArchivePorts, item_id: str, local_path: Path | None, media_type: str, via: str = "intake"
+) -> list[NearMatch]:
+    """The intake hook: fingerprint a new image or video and record what it matches.
+
+    Other media, or an archive with fingerprinting off, cost nothing. A stored blob with no local
+    path (an S3 store) is copied to a temporary file first.
+    """
+    engine = ports.fingerprints
+    if engine is None or not media_type.startswith(("image/", "video/")):
+        return []
+    if local_path is not None:
+        fingerprint = engine.compute(local_path, media_type)
+    else:
+        with ports.uow(read_only=True) as tx:
+            item = tx.items.get(item_id)
+        if item is None:
+            return []
+        with tempfile.TemporaryDirectory(prefix="hujjat-fp-") as tmp:
+            copy = Path(tmp) / "blob"
+            with ports.store.open(item.sha256) as source, copy.open("wb") as out:
+                shutil.copyfileobj(source, out)
+            fingerprint = engine.compute(copy, media_type)
+    if fingerprint is None:
+        return []
+    return record_fingerprint(ports, item_id, fingerprint, via)
+
+
+@dataclass
+class BackfillReport:
+    fingerprinted: int = 0
+    matches: int = 0
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+def fingerprint_all(ports: ArchivePorts, progress: Any = None) -> BackfillReport:
+    """Fingerprint every image and video that has none yet (oldest first, so newer copies point at
+    older ones), then list every item that could not be fingerprinted usefully, with the reason."""
+    require_fingerprinter(ports)
+    with ports.uow(read_only=True) as tx:
+        todo = tx.fingerprints.unfingerprinted()
+    report = BackfillReport()
+    if progress is not None:
+        progress(0, len(todo))
+    for done, ref in enumerate(todo, 1):
+        local = ports.store.local_path(ref.sha256)
+        report.matches += len(
+            fingerprint_and_match(ports, ref.item_id, local, ref.media_type, via="backfill")
+        )
+        report.fingerprinted += 1
+        if progress is not None:
+            progress(done, len(todo))
+    with ports.uow(read_only=True) as tx:
+        for ref, status, reason in tx.fingerprints.problems():
+            report.problems.append(
+                {
+                    "id": ref.item_id,
+                    "sha256": ref.sha256,
+                    "media_type": ref.media_type,
+                    "status": status,
+                    "reason": reason,
+                }
+            )
+    return report
+
+
+def similar(ports: ArchivePorts, reference: str, threshold: int | None = None) -> dict[str, Any]:
+    """Near-duplicates of one item, found live in the index (not only the recorded matches)."""
+    engine = require_fingerprinter(ports)
+    settings = engine.settings
+    if threshold is not None:
+        if not 0 <= threshold < 128:
+            raise HujjatError("--threshold must be between 0 and 127")
+        settings = replace(settings, image_distance=threshold, frame_distance=threshold)
+    with ports.uow(read_only=True) as tx:
+        item = tx.items.resolve(reference)
+        mine = tx.fingerprints.get_many([item.id]).get(item.id)
+    if mine is None:
+        if not item.media_type.startswith(("image/", "video/")):
+            raise HujjatError(f"item {item.id} is {item.media_type}, not an image or video")
+        raise HujjatError(f"item {item.id} has no fingerprint yet; run `hujjat fingerprint --all`")
+    if mine.status != STATUS_OK:
+        raise HujjatError(f"item {item.id} cannot be matched: {mine.reason}")
+    with engine.exclusive():
+        sync_index(ports, engine)
+        matches = find_matches(ports, engine, item.id, mine, settings)
+    with ports.uow(read_only=True) as tx:
+        rows = []
+        for m in matches:
+            other = tx.items.get(m.other_id)
+            rows.append(
+                {
+                    "id": m.other_id,
+                    "sha256": other.sha256 if other else None,
+                    "media_type": other.media_type if other else None,
+                    "kind": m.kind,
+                    "distance": m.distance,
+                    "similarity": similarity(m.distance),
+                    "percent": m.percent,
+                    "frames": [
+                        {"query_s": q / 1000, "other_s": o / 1000, "distance": d} for q, o, d in m.frames
+                    ],
+                }
+            )
+    return {
+        "id": item.id,
+        "sha256": item.sha256,
+        "kind": mine.kind,
+        "thresholds": {"image_distance": settings.image_distance, "frame_distance": settings.frame_distance},
+        "results": rows,
+    }

@@ -1,0 +1,106 @@
+"""Near-duplicates end to end: transformed copies ingested with `hujjat add` are matched at
+intake, listed by `similar`, grouped by `clusters`, summarised by `show`; back-fill reports the
+items it cannot fingerprint. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PIL import Image
+
+from hujjat.processing.dedup_samples import IMAGE_TRANSFORMS, reencode, scene, write_video
+
+
+def _media(folder: Path) -> dict[str, Path]:
+    folder.mkdir()
+    original = scene(11)
+    files = {"original": folder / "original.png"}
+    original.save(files["original"])
+    for name in ("jpeg_q30", "caption", "flip"):
+        files[name] = folder / f"{name}.png"
+        IMAGE_TRANSFORMS[name](original).save(files[name])
+    files["other"] = folder / "other.png"
+    scene(12).save(files["other"])
+    files["video"] = write_video(folder / "video.mp4", 5, seconds=8)
+    files["clip"] = reencode(files["video"], folder / "clip.mp4", start_s=2, seconds=5)
+    files["tiny"] = folder / "tiny.png"
+    Image.new("RGB", (1, 1)).save(files["tiny"])
+    return files
+
+
+def _add(cli, path: Path, source: str) -> str:
+    r = cli("add", str(path), "--source", source, "--json")
+    assert r.code == 0, r.err
+    return str(json.loads(r.out)["outcomes"][0]["item_id"])
+
+
+def test_copies_found_at_intake_and_by_similar_and_clusters(archive: Path, cli, tmp_path: Path) -> None:
+    files = _media(tmp_path / "media")
+    ids = {name: _add(cli, path, f"channel-{name}") for name, path in files.items()}
+
+    r = cli("similar", ids["original"], "--json")
+    assert r.code == 0, r.err
+    result = json.loads(r.out)
+    found = {row["id"]: row for row in result["results"]}
+    assert {ids["jpeg_q30"], ids["caption"], ids["flip"]} <= set(found)
+    assert ids["other"] not in found and ids["video"] not in found
+    assert all(row["sha256"] and row["distance"] <= 31 for row in found.values())
+
+    r = cli("similar", ids["clip"], "--json")
+    rows = json.loads(r.out)["results"]
+    assert [row["id"] for row in rows] == [ids["video"]]
+    assert rows[0]["kind"] == "video" and rows[0]["frames"] and rows[0]["percent"] >= 75
+
+    r = cli("clusters", "--json")
+    assert r.code == 0, r.err
+    clusters = json.loads(r.out)["clusters"]
+    groups = [sorted(m["id"] for m in c["members"]) for c in clusters]
+    image_group = sorted(ids[n] for n in ("original", "jpeg_q30", "caption", "flip"))
+    assert image_group in groups and sorted([ids["video"], ids["clip"]]) in groups
+    biggest = clusters[0]
+    assert biggest["size"] == 4 and biggest["sources"] == 4
+    assert biggest["earliest"]["id"] == ids["original"]
+
+    detail = json.loads(cli("show", ids["flip"], "--json").out)
+    summary = detail["near_duplicates"]
+    assert summary["copies"] == 3 and summary["first_item"] == ids["original"]
+    assert "near_duplicate.matched" in {e["action"] for e in detail["custody"]}
+    assert "seen before" in cli("show", ids["flip"]).out
+
+    r = cli("fingerprint", "--all", "--json")
+    report = json.loads(r.out)
+    assert report["fingerprinted"] == 0
+    assert [(p["id"], p["status"]) for p in report["problems"]] == [(ids["tiny"], "failed")]
+
+
+def test_backfill_and_bad_references(sqlite_archive: Path, cli, tmp_path: Path) -> None:
+    config = sqlite_archive / "hujjat.toml"
+    config.write_text(config.read_text() + "\n[dedup]\nenabled = false\n")
+    files = _media(tmp_path / "media")
+    ids = {name: _add(cli, files[name], name) for name in ("original", "jpeg_q30", "other", "tiny")}
+    r = cli("similar", ids["original"])
+    assert r.code == 1 and "switched off" in r.err
+
+    config.write_text(config.read_text().replace("enabled = false", "image_distance = 40"))
+    r = cli("similar", ids["original"])
+    assert r.code == 1 and "fingerprint --all" in r.err
+    r = cli("fingerprint", "--all")
+    assert r.code == 0, r.err
+    assert "fingerprinted 4" in r.out and "too small" in r.out
+    rows = json.loads(cli("similar", ids["jpeg_q30"], "--json").out)["results"]
+    assert [row["id"] for row in rows] == [ids["original"]]
+    assert cli("similar", ids["tiny"]).code == 1
+    assert cli("similar", ids["original"], "--threshold", "500").code == 1
+    assert cli("clusters", "--sort", "nonsense").code == 2
+    assert cli("fingerprint").code == 2
+
+    # the on-disk index is derived data: deleting it costs a rebuild, not a wrong answer
+    for stored in (sqlite_archive / "index").iterdir():
+        stored.unlink()
+    rows = json.loads(cli("similar", ids["jpeg_q30"], "--json").out)["results"]
+    assert [row["id"] for row in rows] == [ids["original"]]
+
+    config.write_text(config.read_text().replace("image_distance = 40", "image_distance = 999"))
+    r = cli("list")
+    assert r.code == 1 and "image_distance" in r.err
