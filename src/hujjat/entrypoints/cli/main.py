@@ -15,6 +15,7 @@ from rich.markup import escape
 from hujjat.domain.errors import HujjatError, UsageError
 from hujjat.entrypoints.cli import audit, capture, dedup, demo, evidence, imports, search
 from hujjat.entrypoints.cli import exports, packages
+from hujjat.entrypoints.cli import incidents
 from hujjat.entrypoints.cli.common import err
 
 app = typer.Typer(
@@ -25,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (evidence, audit, demo, capture, imports, dedup, exports, packages, search):
+for module in (evidence, audit, demo, capture, imports, dedup, exports, packages, search, incidents):
     module.register(app)
 
 

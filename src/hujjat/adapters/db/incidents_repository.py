@@ -1,0 +1,188 @@
+"""SQL repository for incidents (implements ports.incidents.IncidentRepository)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from hujjat.adapters.db.incidents_tables import incident_links, incident_reviews, incident_versions, incidents
+from hujjat.adapters.db.schema import metadata
+from hujjat.domain.errors import Ambiguous, NotFound, UsageError
+from hujjat.domain.incidents import Incident, IncidentLink, IncidentVersion, LinkRole
+from hujjat.domain.verification import Review, State
+from hujjat.ports.incidents import IncidentFilter
+
+MIN_PREFIX = 4
+TARGET_TABLES = {"post": "posts", "capture": "captures"}
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _columns(incident: Incident) -> dict[str, Any]:
+    return {
+        "title": incident.title, "type": incident.type, "state": incident.state,
+        "sensitivity": incident.sensitivity.value, "start_date": incident.start.isoformat(),
+        "reference": incident.reference, "source": incident.source, "version": incident.version,
+        "created_by": incident.created_by, "updated_by": incident.updated_by,
+        "updated_at": incident.updated_at, "record": incident.to_record(),
+    }
+
+
+class SqlIncidentRepository:
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def add(self, incident: Incident) -> None:
+        self.conn.execute(incidents.insert().values(id=incident.id, **_columns(incident)))
+
+    def save(self, incident: Incident) -> None:
+        self.conn.execute(incidents.update().where(incidents.c.id == incident.id).values(**_columns(incident)))
+
+    def get(self, incident_id: str) -> Incident | None:
+        row = self.conn.execute(sa.select(incidents.c.record).where(incidents.c.id == incident_id)).first()
+        return Incident.from_record(_json(row.record)) if row else None
+
+    def resolve(self, reference: str) -> Incident:
+        ref = reference.strip().upper()
+        if not ref:
+            raise UsageError("an incident reference is empty")
+        found = self.get(ref)
+        if found is not None:
+            return found
+        if len(ref) < MIN_PREFIX:
+            raise UsageError(f"incident reference {reference!r} is too short: give at least {MIN_PREFIX} characters")
+        rows = self.conn.execute(
+            sa.select(incidents.c.record).where(incidents.c.id.like(ref.replace("%", "") + "%")).limit(2)
+        ).all()
+        if not rows:
+            raise NotFound(f"no incident matches {reference!r}")
+        if len(rows) > 1:
+            raise Ambiguous(f"{reference!r} matches more than one incident: give more characters")
+        return Incident.from_record(_json(rows[0].record))
+
+    def by_source(self, source: str) -> Incident | None:
+        row = self.conn.execute(sa.select(incidents.c.record).where(incidents.c.source == source)).first()
+        return Incident.from_record(_json(row.record)) if row else None
+
+    def iter_incidents(self, query: IncidentFilter) -> Iterator[Incident]:
+        stmt = sa.select(incidents.c.record).order_by(incidents.c.start_date, incidents.c.id)
+        if query.only_reference:
+            stmt = stmt.where(incidents.c.reference.is_(True))
+        elif not query.include_reference:
+            stmt = stmt.where(incidents.c.reference.is_(False))
+        if query.states:
+            stmt = stmt.where(incidents.c.state.in_(query.states))
+        if query.sensitivities:
+            stmt = stmt.where(incidents.c.sensitivity.in_(query.sensitivities))
+        if query.date_from:
+            stmt = stmt.where(incidents.c.start_date >= query.date_from)
+        if query.date_to:
+            stmt = stmt.where(incidents.c.start_date <= query.date_to)
+        if query.type:
+            stmt = stmt.where(incidents.c.type == query.type)
+        for row in self.conn.execution_options(yield_per=1000).execute(stmt):
+            yield Incident.from_record(_json(row.record))
+
+    def add_version(self, version: IncidentVersion) -> None:
+        self.conn.execute(
+            incident_versions.insert().values(
+                incident_id=version.incident_id, version=version.version, action=version.action,
+                actor=version.actor, at=version.at, changes=version.changes, record=version.record,
+            )
+        )
+
+    def versions(self, incident_id: str) -> list[IncidentVersion]:
+        rows = self.conn.execute(
+            sa.select(incident_versions)
+            .where(incident_versions.c.incident_id == incident_id)
+            .order_by(incident_versions.c.version)
+        ).all()
+        return [
+            IncidentVersion(r.incident_id, int(r.version), r.action, r.actor, _aware(r.at),
+                            _json(r.changes), _json(r.record))
+            for r in rows
+        ]
+
+    def add_link(self, link: IncidentLink) -> bool:
+        exists = self.conn.execute(
+            sa.select(incident_links.c.id).where(
+                incident_links.c.incident_id == link.incident_id,
+                incident_links.c.target_kind == link.target_kind,
+                incident_links.c.target_id == link.target_id,
+                incident_links.c.role == link.role.value,
+            )
+        ).first()
+        if exists:
+            return False
+        self.conn.execute(
+            incident_links.insert().values(
+                id=link.id, incident_id=link.incident_id, target_kind=link.target_kind, target_id=link.target_id,
+                role=link.role.value, note=link.note, added_by=link.added_by, added_at=link.added_at,
+            )
+        )
+        return True
+
+    @staticmethod
+    def _link(r: Any) -> IncidentLink:
+        return IncidentLink(r.id, r.incident_id, r.target_kind, r.target_id, LinkRole(r.role), r.note,
+                            r.added_by, _aware(r.added_at))
+
+    def links(self, incident_id: str) -> list[IncidentLink]:
+        return self.links_by_incident([incident_id]).get(incident_id, [])
+
+    def links_by_incident(self, incident_ids: list[str]) -> dict[str, list[IncidentLink]]:
+        found: dict[str, list[IncidentLink]] = {}
+        for start in range(0, len(incident_ids), 500):
+            chunk = incident_ids[start : start + 500]
+            rows = self.conn.execute(
+                sa.select(incident_links).where(incident_links.c.incident_id.in_(chunk)).order_by(incident_links.c.id)
+            ).all()
+            for r in rows:
+                found.setdefault(r.incident_id, []).append(self._link(r))
+        return found
+
+    def add_review(self, review_id: str, review: Review) -> None:
+        self.conn.execute(
+            incident_reviews.insert().values(
+                id=review_id, incident_id=review.incident_id, from_state=review.from_state.value,
+                to_state=review.to_state.value, note=review.note, reviewer=review.reviewer, at=review.at,
+            )
+        )
+
+    def reviews(self, incident_id: str) -> list[Review]:
+        rows = self.conn.execute(
+            sa.select(incident_reviews)
+            .where(incident_reviews.c.incident_id == incident_id)
+            .order_by(incident_reviews.c.id)
+        ).all()
+        return [
+            Review(r.incident_id, State(r.from_state), State(r.to_state), r.note, r.reviewer, _aware(r.at))
+            for r in rows
+        ]
+
+    def find_target(self, kind: str, reference: str) -> str | None:
+        table = metadata.tables.get(TARGET_TABLES.get(kind, ""))
+        if table is None or "id" not in table.c:
+            return None
+        ref = reference.strip()
+        if not ref:
+            return None
+        row = self.conn.execute(sa.select(table.c.id).where(table.c.id == ref)).first()
+        if row is None and len(ref) >= MIN_PREFIX:
+            rows = self.conn.execute(
+                sa.select(table.c.id).where(table.c.id.like(ref.upper().replace("%", "") + "%")).limit(2)
+            ).all()
+            if len(rows) > 1:
+                raise Ambiguous(f"{reference!r} matches more than one {kind}: give more characters")
+            row = rows[0] if rows else None
+        return str(row.id) if row else None
