@@ -249,3 +249,34 @@ def test_taxonomy_show_and_archive_extension(cli: Any, sqlite_archive: Path) -> 
                  "--as", "alice")
     assert result.code == 1 and "taxonomy.yaml" in result.err and "not valid YAML" in result.err
     assert _state(cli) == before
+
+
+def test_links_to_captures_and_reference_incidents_stay_apart(cli: Any, sqlite_archive: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from hujjat.adapters.db.capture_tables import captures
+    from hujjat.bootstrap import open_archive
+
+    opened = open_archive(sqlite_archive, "alice")
+    try:
+        with opened.engine.begin() as conn:
+            conn.execute(captures.insert().values(
+                id="01J9CAPTURE000000000000000", url="https://example.org/raid", headers=[],
+                started_at=datetime.now(UTC), state="ok", actor="alice", warnings=[]))
+    finally:
+        opened.close()
+    iid = _new(cli)["id"]
+    linked = _json(cli("incident", "link", iid, "01J9CAPTURE0", "--role", "corroborates", "--as", "bob", "--json"))
+    assert (linked["target_kind"], linked["target_id"]) == ("capture", "01J9CAPTURE000000000000000")
+
+    _json(cli("import", "acled", str(_acled_file(tmp_path / "a.csv", [ACLED_ROW])), "--json"))
+    reference = _json(cli("incident", "list", "--reference-only", "--json"))["incidents"][0]["id"]
+    for args, message in [
+        (["edit", reference, "--title", "x"], "reference incident"),
+        (["review", reference, "--state", "corroborated", "--note", "x"], "reference incidents"),
+        (["link", reference, "01J9CAPTURE0"], "reference incident"),
+    ]:
+        result = cli("incident", *args, "--as", "bob")
+        assert result.code == 1 and message in result.err, (args, result.err)
+    shown = _json(cli("incident", "show", reference, "--json"))
+    assert shown["reference"] and shown["history"][0]["action"] == "imported"

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hujjat.domain.incidents import (
@@ -83,6 +83,7 @@ def test_edit_makes_a_new_version_and_a_diff() -> None:
         apply_changes(before, {"state": "verified"}, "b", NOW)
 
 
+@settings(deadline=None)
 @given(st.decimals(min_value=-90, max_value=90, allow_nan=False, places=8))
 def test_latitudes_in_range_are_kept_to_six_places(value: Decimal) -> None:
     parsed = parse_coordinate(value, "latitude")

@@ -195,8 +195,10 @@ class GeonamesGazetteer:
     def at(self, latitude: Decimal, longitude: Decimal, text: str, geo_precision: int = 1) -> Place:
         lat = parse_coordinate(latitude, "latitude")
         lon = parse_coordinate(longitude, "longitude")
-        span = 1.0
-        rows = self._rows("lat BETWEEN ? AND ?", (float(lat) - span, float(lat) + span))
+        span = 1.5  # degrees of latitude (~165 km); longitude widened by latitude, capped
+        lon_span = min(180.0, span / max(0.05, math.cos(math.radians(float(lat)))))
+        rows = self._rows("lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?",
+                          (float(lat) - span, float(lat) + span, float(lon) - lon_span, float(lon) + lon_span))
         probe = _Row(0, "", "", "", float(lat), float(lon), 0)
         nearest = min(rows, key=lambda r: _km(probe, r), default=None)
         if nearest is not None and _km(probe, nearest) > 150:
