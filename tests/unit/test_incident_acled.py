@@ -143,3 +143,20 @@ def test_notes_with_commas_quotes_and_newlines_round_trip_through_csv(notes: str
     writer.writerow(row)
     back = next(csv.DictReader(io.StringIO(buffer.getvalue(), newline="")))
     assert back == row
+
+
+_FIELD = st.one_of(st.text(max_size=12), st.sampled_from(["", "0", "1", "3", "-5", "55.75", "1e9", "nan",
+                                                         "2022-03-05", "05-03-2022", "State forces", "Civilians"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(COLUMNS), _FIELD))
+def test_any_row_gives_an_incident_or_a_clear_error(values: dict[str, str]) -> None:
+    raw: dict[str | None, str] = dict(_acled_row(**values))
+    try:
+        incident = reference_incident(normalise_row(raw, 9), 9, TAXONOMY, "01J0000000000000000000000E", "a", NOW)
+    except IncidentError as exc:
+        assert "line 9" in str(exc)
+        return
+    assert incident.reference and incident.type in TAXONOMY.types
+    assert incident.to_record()["place"]["latitude"] is not None

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hujjat.adapters.taxonomy_file import load_taxonomy
-from hujjat.domain.vocabulary import TaxonomyError, parse_taxonomy
+from hujjat.domain.vocabulary import TaxonomyError, merge_documents, parse_taxonomy
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "acled"
 TYPES = ("raid", "detention", "conscription", "deportation", "violence", "harassment", "threat", "property")
@@ -88,3 +91,17 @@ def test_unknown_values_are_named() -> None:
         taxonomy.check("raid", None, ["kgb"], [])
     with pytest.raises(TaxonomyError, match="defines no incident types"):
         parse_taxonomy({"types": {}})
+
+
+_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-3, 12), st.text(max_size=8))
+_DOC = st.recursive(_SCALAR, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                     st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+                    max_leaves=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["types", "actors", "targets", "acled_regions", "version"]), _DOC))
+def test_any_extension_is_merged_or_refused_with_a_taxonomy_error(extension: dict[str, object]) -> None:
+    base = {"types": {"raid": {"label": "Raid"}}}
+    with contextlib.suppress(TaxonomyError):
+        parse_taxonomy(merge_documents(base, extension))
