@@ -104,13 +104,17 @@ def _round_trip(capsys: pytest.CaptureFixture[str], source: Path, target: Path, 
     assert again["items"] == 1
 
 
-def test_round_trip_from_each_backend(archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_round_trip_from_each_backend(
+    archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "receiver"
     assert main(["init", str(target)]) == 0
     _round_trip(capsys, archive, target, tmp_path)
 
 
-def test_round_trip_into_each_backend(archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_round_trip_into_each_backend(
+    archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = tmp_path / "sender"
     assert main(["init", str(source)]) == 0
     _round_trip(capsys, source, archive, tmp_path)

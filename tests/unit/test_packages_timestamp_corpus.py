@@ -16,7 +16,9 @@ pytestmark = pytest.mark.skipif(not RFC3161.is_dir(), reason="corpus/rfc3161 is 
 
 
 def _check(token: str, data: bytes, chain: str, **kwargs: object):  # type: ignore[no-untyped-def]
-    return verify_token((TOB / token).read_bytes(), data, load_certificates((TOB / chain).read_bytes()), **kwargs)
+    return verify_token(
+        (TOB / token).read_bytes(), data, load_certificates((TOB / chain).read_bytes()), **kwargs
+    )
 
 
 @pytest.fixture
@@ -24,8 +26,10 @@ def hello() -> bytes:
     return (TOB / "hello.txt").read_bytes()
 
 
-@pytest.mark.parametrize("name", ["response-sha256.tsr", "response-sha384.tsr", "response-sha512.tsr",
-                                  "response-no-embedded-cert.tsr"])
+@pytest.mark.parametrize(
+    "name",
+    ["response-sha256.tsr", "response-sha384.tsr", "response-sha512.tsr", "response-no-embedded-cert.tsr"],
+)
 def test_sigstore_staging_tokens_verify(name: str, hello: bytes) -> None:
     check = _check(f"sigstage/{name}", hello, "sigstage/ts_chain.pem")
     assert check.ok, check.reason
@@ -61,14 +65,19 @@ def test_tampered_signature_is_refused(hello: bytes) -> None:
 def test_injected_certificate_cannot_impersonate(hello: bytes) -> None:
     good = _check("test_tsa/response-injected-certs.tsr", hello, "test_tsa/ts_chain.pem")
     assert good.ok and good.tsa == "CN=Test TSA Timestamping,O=local"  # the real signer, not the injected one
-    spoofed = _check("test_tsa/response-injected-certs.tsr", hello, "test_tsa/ts_chain.pem",
-                     expected_name="CN=Spoofed TSA")
+    spoofed = _check(
+        "test_tsa/response-injected-certs.tsr", hello, "test_tsa/ts_chain.pem", expected_name="CN=Spoofed TSA"
+    )
     assert not spoofed.ok and spoofed.reason is not None and "another TSA" in spoofed.reason
 
 
 def test_token_from_another_tsa_is_untrusted(hello: bytes) -> None:
-    check = _check("test_tsa/other_response.tsr", hello, "test_tsa/ts_chain.pem",
-                   trusted_roots=load_certificates((TOB / "test_tsa" / "ts_chain.pem").read_bytes()))
+    check = _check(
+        "test_tsa/other_response.tsr",
+        hello,
+        "test_tsa/ts_chain.pem",
+        trusted_roots=load_certificates((TOB / "test_tsa" / "ts_chain.pem").read_bytes()),
+    )
     assert not check.ok and check.reason is not None and check.reason.startswith("untrusted")
 
 

@@ -69,7 +69,9 @@ def safe_name(name: str | None, fallback: str) -> str:
     return text[:200] or fallback
 
 
-def _copy_verified(ports: ArchivePorts, sha256: str, target: Path, on_bytes: Callable[[int], None] | None) -> str:
+def _copy_verified(
+    ports: ArchivePorts, sha256: str, target: Path, on_bytes: Callable[[int], None] | None
+) -> str:
     """Stream a blob to target, hashing as it goes; return its SHA-512. Refuse a changed blob."""
     h256, h512 = hashlib.sha256(), hashlib.sha512()
     with ports.store.open(sha256) as source, target.open("wb") as out:
@@ -100,7 +102,9 @@ def _manifest(entries: dict[str, str]) -> bytes:
     return "".join(f"{digest}  {path}\n" for path, digest in sorted(entries.items())).encode("utf-8")
 
 
-def _package_json(ports: ArchivePorts, contents: PackageContents, package_id: str, paths: dict[str, str]) -> bytes:
+def _package_json(
+    ports: ArchivePorts, contents: PackageContents, package_id: str, paths: dict[str, str]
+) -> bytes:
     items = []
     for item in contents.items:
         items.append(
@@ -145,8 +149,10 @@ def _bag_info(ports: ArchivePorts, contents: PackageContents, package_id: str, o
         ("Bagging-Date", now.strftime("%Y-%m-%d")),
         ("Payload-Oxum", oxum),
         ("External-Identifier", f"{ports.archive_id}/{package_id}"),
-        ("External-Description", f"Hujjat evidence package: {len(contents.items)} items, "
-                                 f"{len(contents.incidents)} incidents"),
+        (
+            "External-Description",
+            f"Hujjat evidence package: {len(contents.items)} items, {len(contents.incidents)} incidents",
+        ),
         ("Bag-Software-Agent", f"hujjat {__version__}"),
         ("Hujjat-Format", PACKAGE_FORMAT),
         ("Hujjat-Archive-Id", ports.archive_id),
@@ -175,8 +181,9 @@ def write_bag(
     tmp = out_dir.parent / f".{out_dir.name}.partial-{package_id}"
     tmp.mkdir(parents=True)
     try:
-        result = _build(ports, tmp, contents, package_id, organization or f"Hujjat archive {ports.archive_id}",
-                        on_bytes)
+        result = _build(
+            ports, tmp, contents, package_id, organization or f"Hujjat archive {ports.archive_id}", on_bytes
+        )
         if out_dir.exists():
             out_dir.rmdir()
         tmp.rename(out_dir)

@@ -87,7 +87,9 @@ def import_bag(
     if report.tagmanifest_sha256:
         known = find_import(ports, report.tagmanifest_sha256)
         if known is not None:
-            return ImportResult(known.id, known.external_identifier, len(known.items), 0, True, known.forced, report)
+            return ImportResult(
+                known.id, known.external_identifier, len(known.items), 0, True, known.forced, report
+            )
     external = report.external_identifier or f"bag:{path.name}"
     package_id = new_id()
     request = IntakeRequest(source_kind="bag", source=external, note=f"imported package {package_id}")

@@ -105,7 +105,9 @@ def _read_json(root: Path, rel: str, report: PackageReport) -> Any:
 
 def _check_listing(root: Path, report: PackageReport) -> None:
     if (root / "fetch.txt").exists():
-        report.problems.append("fetch.txt: a Hujjat package carries its payload; remote files are not allowed")
+        report.problems.append(
+            "fetch.txt: a Hujjat package carries its payload; remote files are not allowed"
+        )
     listed = report.bag.tag_manifest_paths.get(TAGMANIFEST)
     if listed is None:
         report.problems.append(f"{TAGMANIFEST} is missing, so the tag files are not protected")
@@ -132,7 +134,9 @@ def _check_items(package: dict[str, Any], report: PackageReport) -> None:
         if digests is None:
             report.problems.append(f"item {item.get('id')}: {path} is not in the payload")
         elif digests.get("sha256") != item.get("sha256"):
-            report.problems.append(f"item {item.get('id')}: {path} is not the file package.json names (sha256 differs)")
+            report.problems.append(
+                f"item {item.get('id')}: {path} is not the file package.json names (sha256 differs)"
+            )
     for path in sorted(set(payload) - claimed):
         report.problems.append(f"{path} is in the payload but package.json does not describe it")
 
@@ -176,7 +180,9 @@ def _check_signature(root: Path, key: Ed25519PublicKey, report: PackageReport) -
     try:
         key.verify(report.signature, tagmanifest)
     except InvalidSignature:
-        report.problems.append(f"the signature over {TAGMANIFEST} does not verify (package altered or forged)")
+        report.problems.append(
+            f"the signature over {TAGMANIFEST} does not verify (package altered or forged)"
+        )
     return tagmanifest
 
 
@@ -211,7 +217,10 @@ def _check_custody(root: Path, key: Ed25519PublicKey | None, report: PackageRepo
         found = added.get(str(item.get("id")))
         if found is None:
             report.problems.append(f"item {item.get('id')}: no item.added entry in the custody excerpt")
-        elif (found.details.get("sha256"), found.details.get("size")) != (item.get("sha256"), item.get("size")):
+        elif (found.details.get("sha256"), found.details.get("size")) != (
+            item.get("sha256"),
+            item.get("size"),
+        ):
             report.problems.append(f"item {item.get('id')}: its item.added entry records other content")
     _check_checkpoint(root, key, report)
 
@@ -241,8 +250,9 @@ def _check_checkpoint(root: Path, key: Ed25519PublicKey | None, report: PackageR
         report.problems.append(f"{CUSTODY_JSONL} has entries after the signed checkpoint (seq {cp.seq})")
 
 
-def _check_timestamp(root: Path, tagmanifest: bytes, roots: list[x509.Certificate] | None,
-                     report: PackageReport) -> None:
+def _check_timestamp(
+    root: Path, tagmanifest: bytes, roots: list[x509.Certificate] | None, report: PackageReport
+) -> None:
     if not (root / TOKEN).exists():
         return
     try:
@@ -251,13 +261,20 @@ def _check_timestamp(root: Path, tagmanifest: bytes, roots: list[x509.Certificat
         report.problems.append(f"{TOKEN_CHAIN}: {exc}")
         return
     check = verify_token((root / TOKEN).read_bytes(), tagmanifest, chain, trusted_roots=roots)
-    report.timestamp = {"ok": check.ok, "reason": check.reason, "gen_time": check.gen_time, "tsa": check.tsa,
-                        "root": check.root}
+    report.timestamp = {
+        "ok": check.ok,
+        "reason": check.reason,
+        "gen_time": check.gen_time,
+        "tsa": check.tsa,
+        "root": check.root,
+    }
     if not check.ok:
         report.problems.append(f"{TOKEN}: {check.reason}")
     report.warnings.extend(f"{TOKEN}: {w}" for w in check.warnings)
     if roots is None and check.ok:
-        report.warnings.append(f"{TOKEN}: trusted through the root shipped in the package; pin it with --tsa-roots")
+        report.warnings.append(
+            f"{TOKEN}: trusted through the root shipped in the package; pin it with --tsa-roots"
+        )
 
 
 def verify_package(
@@ -274,7 +291,9 @@ def verify_package(
     if bagit_only or not root.is_dir() or not (root / "bagit.txt").is_file():
         return report
     if not (root / PACKAGE_JSON).exists():
-        report.problems.append(f"not a Hujjat package ({PACKAGE_JSON} is missing); use --bagit-only for plain bags")
+        report.problems.append(
+            f"not a Hujjat package ({PACKAGE_JSON} is missing); use --bagit-only for plain bags"
+        )
         return report
     report.hujjat = True
     package = _read_json(root, PACKAGE_JSON, report)

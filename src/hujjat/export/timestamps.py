@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from asn1crypto import cms, tsp  # type: ignore[import-untyped]
+from asn1crypto import cms, core, tsp  # type: ignore[import-untyped]
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from rfc3161_client import (
@@ -96,6 +96,25 @@ def _rewrap(raw: bytes) -> bytes:
     return bytes(response.dump())
 
 
+class _StatusOnly(core.Sequence):  # type: ignore[misc]
+    """A TimeStampResp read only as far as its status: a refusal carries no token."""
+
+    _fields = [("status", tsp.PKIStatusInfo), ("rest", core.Any, {"optional": True})]  # noqa: RUF012
+
+
+def refusal(raw: bytes) -> str | None:
+    """The TSA's reason when the response is a refusal (status not granted), else None."""
+    try:
+        status = _StatusOnly.load(raw)["status"]
+        code = status["status"].native
+    except (ValueError, TypeError, KeyError):
+        return None
+    if code in ("granted", "granted_with_mods"):
+        return None
+    texts = status["status_string"].native or [] if "status_string" in status else []
+    return "; ".join(str(t) for t in texts) or str(code)
+
+
 def parse_token(raw: bytes) -> TimeStampResponse:
     try:
         return decode_timestamp_response(raw)
@@ -109,10 +128,15 @@ def parse_token(raw: bytes) -> TimeStampResponse:
 
 def _reason(message: str) -> str:
     lowered = message.lower()
+    if "issuer certificate" in lowered or "certificate verify error" in lowered:
+        detail = (
+            message.rsplit("Verify error:", 1)[-1].split('"')[0].strip() if "Verify error:" in message else ""
+        )
+        return "untrusted: the TSA certificate does not chain to a trusted root" + (
+            f" ({detail})" if detail else ""
+        )
     if "signature failure" in lowered or "bad signature" in lowered:
         return "bad signature: the token's signature does not verify (token altered)"
-    if "issuer certificate" in lowered or "certificate verify error" in lowered:
-        return "untrusted: the TSA certificate does not chain to a trusted root"
     if "mismatch between messages" in lowered:
         return "the token is for other data (message imprint differs)"
     if "name provided" in lowered or "does not match the one" in lowered:
@@ -158,10 +182,9 @@ def verify_token(
     anchors = trusted_roots if trusted_roots is not None else chain
     roots = [c for c in anchors if c.subject == c.issuer]
     if not roots:
-        top = pool[-1] if pool else leaf
         check.reason = (
             f"untrusted: no root certificate to check the chain against "
-            f"(the chain ends at an issuer not supplied: {top.issuer.rfc4514_string()})"
+            f"(the chain ends at an issuer not supplied: {_top_issuer(leaf, pool).rfc4514_string()})"
         )
         return check
     builder = VerifierBuilder()
@@ -236,10 +259,10 @@ def request_token(
         raise TimestampError(f"the TSA at {url} did not answer ({getattr(exc, 'reason', exc)})") from None
     if len(raw) > MAX_RESPONSE:
         raise TimestampError("the TSA answered with more than 1 MiB")
+    refused = refusal(raw)
+    if refused is not None:
+        raise TimestampError(f"the TSA refused the request ({refused})")
     response = parse_token(raw)
-    if response.status not in (0, 1):
-        text = "; ".join(response.status_string) or f"status {response.status}"
-        raise TimestampError(f"the TSA refused the request ({text})")
     if response.tst_info.nonce != request.nonce:
         raise TimestampError("the TSA answered with another nonce (replayed or mixed-up answer)")
     if response.tst_info.message_imprint.message != hashlib.sha512(message).digest():
@@ -253,7 +276,9 @@ def request_token(
     return IssuedToken(raw, certificates_pem(chain), check.gen_time, check.tsa)
 
 
-def stored_token_check(trusted_roots: list[x509.Certificate] | None = None) -> Callable[[bytes, bytes, bytes], str | None]:
+def stored_token_check(
+    trusted_roots: list[x509.Certificate] | None = None,
+) -> Callable[[bytes, bytes, bytes], str | None]:
     """The checker `services.packages.audit_timestamps` takes: None when a stored token verifies
     over its message with the chain saved beside it (or the pinned roots), else the reason."""
 

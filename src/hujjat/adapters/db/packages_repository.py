@@ -81,7 +81,10 @@ class SqlPackageRepository:
         if package.entries:
             self.conn.execute(
                 imported_custody_entries.insert(),
-                [{"package_id": package.id, "seq": e.seq, "hash": e.hash, "body": e.body} for e in package.entries],
+                [
+                    {"package_id": package.id, "seq": e.seq, "hash": e.hash, "body": e.body}
+                    for e in package.entries
+                ],
             )
         links = {item_id: path for item_id, path in package.items}
         if links:

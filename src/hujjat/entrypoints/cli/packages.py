@@ -30,7 +30,8 @@ from hujjat.export.timestamps import load_certificates, request_token, stored_to
 from hujjat.services.packages import audit_timestamps, latest_checkpoint, record_timestamp
 
 KeyOpt = Annotated[
-    Path | None, typer.Option("--key", help="Pinned Ed25519 public key (PEM) the package must be signed with.")
+    Path | None,
+    typer.Option("--key", help="Pinned Ed25519 public key (PEM) the package must be signed with."),
 ]
 RootsOpt = Annotated[
     Path | None, typer.Option("--tsa-roots", help="PEM file of trusted TSA root certificates (pins the TSA).")
@@ -74,7 +75,7 @@ def _timestamp_config(arch: Archive, tsa: str | None, roots: Path | None) -> tup
     trusted = _roots(roots_path)
     if not trusted:
         raise UsageError(
-            "no trusted TSA root: pass --tsa-roots PEM or set [timestamp] roots = \"FILE.pem\" in hujjat.toml"
+            'no trusted TSA root: pass --tsa-roots PEM or set [timestamp] roots = "FILE.pem" in hujjat.toml'
         )
     return str(url), trusted
 
@@ -83,9 +84,15 @@ def register(app: typer.Typer) -> None:
     @export_app.command("bag")
     def export_bag(
         out_dir: Annotated[Path, typer.Argument(help="New (or empty) folder for the package.")],
-        incident: Annotated[list[str] | None, typer.Option("--incident", help="Incident to include (repeat).")] = None,
-        item: Annotated[list[str] | None, typer.Option("--item", help="Evidence item id or sha256 (repeat).")] = None,
-        organization: Annotated[str | None, typer.Option("--organization", help="Source-Organization.")] = None,
+        incident: Annotated[
+            list[str] | None, typer.Option("--incident", help="Incident to include (repeat).")
+        ] = None,
+        item: Annotated[
+            list[str] | None, typer.Option("--item", help="Evidence item id or sha256 (repeat).")
+        ] = None,
+        organization: Annotated[
+            str | None, typer.Option("--organization", help="Source-Organization.")
+        ] = None,
         archive: ArchiveOpt = DEFAULT_ARCHIVE,
         actor: AsOpt = None,
         json_out: JsonOpt = False,
@@ -94,14 +101,19 @@ def register(app: typer.Typer) -> None:
         with archive_session(archive, actor) as arch:
             section = arch.config.extra.get("package") or {}
             result = write_bag(
-                arch.ports, out_dir, items=item or [], incidents=incident or [],
+                arch.ports,
+                out_dir,
+                items=item or [],
+                incidents=incident or [],
                 organization=organization or section.get("organization"),
             )
         if json_out:
             print_json(result.__dict__)
         else:
-            out.print(f"package {result.external_identifier}: {result.items} items, {result.incidents} incidents, "
-                      f"{result.custody_entries} custody entries -> {escape(result.path)}")
+            out.print(
+                f"package {result.external_identifier}: {result.items} items, {result.incidents} incidents, "
+                f"{result.custody_entries} custody entries -> {escape(result.path)}"
+            )
 
     @app.command("verify-package")
     def verify_package_cmd(
@@ -112,8 +124,9 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Check a package offline: BagIt, hashes, custody excerpt, signature, timestamp."""
-        report = verify_package(path, bagit_only=bagit_only, pinned_key=_read(key, "key file"),
-                                tsa_roots=_roots(tsa_roots))
+        report = verify_package(
+            path, bagit_only=bagit_only, pinned_key=_read(key, "key file"), tsa_roots=_roots(tsa_roots)
+        )
         if json_out:
             print_json(report.as_json())
         else:
@@ -124,7 +137,9 @@ def register(app: typer.Typer) -> None:
     @import_app.command("bag")
     def import_bag_cmd(
         path: Annotated[Path, typer.Argument(help="The package folder.")],
-        force: Annotated[bool, typer.Option("--force", help="Import even if verification fails (recorded).")] = False,
+        force: Annotated[
+            bool, typer.Option("--force", help="Import even if verification fails (recorded).")
+        ] = False,
         key: KeyOpt = None,
         tsa_roots: RootsOpt = None,
         archive: ArchiveOpt = DEFAULT_ARCHIVE,
@@ -133,22 +148,31 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Import a package from another archive, keeping its custody excerpt and signature."""
         with archive_session(archive, actor) as arch:
-            result = import_bag(arch.ports, path, force=force, pinned_key=_read(key, "key file"),
-                                tsa_roots=_roots(tsa_roots))
+            result = import_bag(
+                arch.ports, path, force=force, pinned_key=_read(key, "key file"), tsa_roots=_roots(tsa_roots)
+            )
         if json_out:
             print_json({k: v for k, v in result.__dict__.items() if k != "report"} | {"ok": result.report.ok})
             return
         for problem in result.report.problems:
             err.print(f"FORCED past: {escape(problem)}")
         state = "already imported" if result.already_imported else f"{result.new_items} new items"
-        out.print(f"package {escape(result.external_identifier)} -> {result.package_id}: "
-                  f"{result.items} files, {state}" + (" (forced)" if result.forced else ""))
+        out.print(
+            f"package {escape(result.external_identifier)} -> {result.package_id}: "
+            f"{result.items} files, {state}" + (" (forced)" if result.forced else "")
+        )
 
     @app.command("timestamp")
     def timestamp_cmd(
-        tsa: Annotated[str | None, typer.Option("--tsa", help="TSA URL (default: [timestamp] tsa_url).")] = None,
-        package: Annotated[Path | None, typer.Option("--package", help="Time-stamp this package's tag manifest.")] = None,
-        check: Annotated[bool, typer.Option("--check", help="Only re-verify the stored tokens, offline.")] = False,
+        tsa: Annotated[
+            str | None, typer.Option("--tsa", help="TSA URL (default: [timestamp] tsa_url).")
+        ] = None,
+        package: Annotated[
+            Path | None, typer.Option("--package", help="Time-stamp this package's tag manifest.")
+        ] = None,
+        check: Annotated[
+            bool, typer.Option("--check", help="Only re-verify the stored tokens, offline.")
+        ] = False,
         tsa_roots: RootsOpt = None,
         archive: ArchiveOpt = DEFAULT_ARCHIVE,
         actor: AsOpt = None,
@@ -159,7 +183,9 @@ def register(app: typer.Typer) -> None:
             if check:
                 audit = audit_timestamps(arch.ports, stored_token_check(_roots(tsa_roots)))
                 if json_out:
-                    print_json({"checked": audit.checked, "problems": audit.problems, "ok": not audit.problems})
+                    print_json(
+                        {"checked": audit.checked, "problems": audit.problems, "ok": not audit.problems}
+                    )
                 else:
                     for problem in audit.problems:
                         err.print(f"PROBLEM: {escape(problem)}")
@@ -176,17 +202,36 @@ def register(app: typer.Typer) -> None:
                 checkpoint = latest_checkpoint(arch.ports)
                 if checkpoint is None:
                     raise HujjatError("the custody log is empty: nothing to time-stamp")
-                message, kind, subject = checkpoint.checkpoint.message(), "checkpoint", str(checkpoint.checkpoint.seq)
+                message, kind, subject = (
+                    checkpoint.checkpoint.message(),
+                    "checkpoint",
+                    str(checkpoint.checkpoint.seq),
+                )
             issued = request_token(url, message, trusted_roots=trusted)
             if package is not None:
                 (package / TOKEN).write_bytes(issued.token)
                 (package / TOKEN_CHAIN).write_bytes(issued.chain_pem)
             record = record_timestamp(
-                arch.ports, subject_kind=kind, subject=subject, message=message, tsa_url=url,
-                token=issued.token, chain_pem=issued.chain_pem, gen_time=issued.gen_time, tsa=issued.tsa,
+                arch.ports,
+                subject_kind=kind,
+                subject=subject,
+                message=message,
+                tsa_url=url,
+                token=issued.token,
+                chain_pem=issued.chain_pem,
+                gen_time=issued.gen_time,
+                tsa=issued.tsa,
             )
         if json_out:
-            print_json({"id": record.id, "subject_kind": kind, "subject": subject, "gen_time": issued.gen_time,
-                        "tsa": issued.tsa, "tsa_url": url})
+            print_json(
+                {
+                    "id": record.id,
+                    "subject_kind": kind,
+                    "subject": subject,
+                    "gen_time": issued.gen_time,
+                    "tsa": issued.tsa,
+                    "tsa_url": url,
+                }
+            )
         else:
             out.print(f"time-stamped {kind} {subject} at {issued.gen_time} by {escape(issued.tsa or url)}")

@@ -56,7 +56,9 @@ def upgrade() -> None:
         sa.Column(
             "package_id",
             sa.String(26),
-            sa.ForeignKey("imported_packages.id", name="fk_imported_custody_entries_package_id_imported_packages"),
+            sa.ForeignKey(
+                "imported_packages.id", name="fk_imported_custody_entries_package_id_imported_packages"
+            ),
             nullable=False,
         ),
         sa.Column("seq", sa.BigInteger, nullable=False),
@@ -69,7 +71,9 @@ def upgrade() -> None:
         sa.Column(
             "package_id",
             sa.String(26),
-            sa.ForeignKey("imported_packages.id", name="fk_imported_package_items_package_id_imported_packages"),
+            sa.ForeignKey(
+                "imported_packages.id", name="fk_imported_package_items_package_id_imported_packages"
+            ),
             primary_key=True,
         ),
         sa.Column(
