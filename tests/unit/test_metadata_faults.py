@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import resource
+import signal
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -211,3 +215,28 @@ def test_record_dates_stay_plausible_for_now(tmp_path: Path) -> None:
     data = _extract(future).data
     assert data["captured_at"] is None
     assert any("future" in warning for warning in data["warnings"])
+
+
+@pytest.mark.skipif(exiftool.executable() is None, reason="exiftool is not installed")
+def test_exiftool_ends_when_its_python_process_is_killed(photo: Path) -> None:
+    """`exiftool -stay_open` ignores the end of its input; its watcher must end it after SIGKILL."""
+    script = (
+        "import sys, time; from pathlib import Path; from hujjat.processing import exiftool; "
+        "tool = exiftool.shared(); tool.dump(Path(sys.argv[1])); "
+        "print(tool._process.pid, flush=True); time.sleep(60)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script, str(photo)], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    group = int(child.stdout.readline())
+    os.killpg(group, 0)  # the exiftool process group is alive
+    child.kill()
+    child.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(group, signal.SIGKILL)
+    pytest.fail("exiftool outlived its killed parent")

@@ -6,7 +6,8 @@ It is optional: when the `exiftool` program is absent, or HUJJAT_EXIFTOOL=0, not
 
 Starting Perl costs ~75 ms a file, so one `exiftool -stay_open` process per Python process
 serves every request over a pipe (a few ms each). Each request has a deadline; a hung process
-is killed and a fresh one starts with the next request. The dump is parsed with floats kept as
+is killed and a fresh one starts with the next request; a watcher ends it when the Python
+process dies, even by SIGKILL. The dump is parsed with floats kept as
 their exact decimal text, because stored metadata must be free of floats (canonical JSON).
 """
 
@@ -18,6 +19,7 @@ import json
 import os
 import selectors
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -27,6 +29,15 @@ from typing import IO, Any
 TIMEOUT_S = 30.0
 # Per-file facts about the copy on disk, not about the evidence bytes: left out of the dump.
 _DROPPED_GROUPS = ("System:", "ExifTool:ExifToolVersion")
+# `exiftool -stay_open` keeps waiting after its input closes, so a parent killed with SIGKILL
+# would leave it running forever. This shell runs it with a watcher that ends it once the parent
+# process is gone (checked every second); the shell itself exits as soon as exiftool does.
+# (A background command's input is /dev/null unless redirected, hence the copy on fd 3.)
+_WATCHDOG = (
+    'parent=$PPID; exec 3<&0; "$0" -stay_open True -@ - <&3 3<&- & tool=$!; exec 3<&-; '
+    '( while kill -0 "$parent" && kill -0 "$tool"; do sleep 1; done; kill "$tool" ) </dev/null >/dev/null 2>&1 & '
+    'wait "$tool"'
+)
 _ARGS = ("-j", "-G1", "-n", "-api", "LargeFileSupport=1", "-charset", "filename=utf8")
 
 
@@ -102,10 +113,11 @@ class ExifTool:
     def _ensure_started(self) -> subprocess.Popen[bytes]:
         if self._process is None or self._process.poll() is not None:
             self._process = subprocess.Popen(
-                [self.program, "-stay_open", "True", "-@", "-"],
+                ["/bin/sh", "-c", _WATCHDOG, self.program],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group, so a kill reaches all of it
             )
         return self._process
 
@@ -122,8 +134,9 @@ class ExifTool:
                 process.wait(timeout=2)
             except (OSError, subprocess.TimeoutExpired):
                 kill = True
-        if kill and process.poll() is None:
-            process.kill()
+        if kill:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         for stream in (process.stdin, process.stdout):
             if stream is not None:
