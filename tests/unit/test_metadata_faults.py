@@ -12,13 +12,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from hujjat.domain.canonical import canonical_bytes
 from hujjat.domain.evidence import MetadataRecord, MetadataStatus
 from hujjat.processing import exiftool, synthetic
 from hujjat.processing.metadata import detect_media_type, extract_metadata
-from tests.unit.metadata_support import exiftool_mode
+from tests.unit.metadata_support import exiftool_mode, media_files
 
 __all__ = ["exiftool_mode"]
 
@@ -240,3 +242,30 @@ def test_exiftool_ends_when_its_python_process_is_killed(photo: Path) -> None:
         time.sleep(0.2)
     os.killpg(group, signal.SIGKILL)
     pytest.fail("exiftool outlived its killed parent")
+
+
+SMALL_MEDIA = [path for path in media_files() if path.stat().st_size < 300_000]
+
+
+@pytest.mark.skipif(not SMALL_MEDIA, reason="media corpus absent")
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.sampled_from(SMALL_MEDIA or [Path("/")]),
+    st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), max_size=12),
+    st.floats(0.05, 1.0),
+)
+def test_corrupted_real_media_never_crashes(
+    tmp_path: Path, original: Path, flips: list[tuple[int, int]], keep: float
+) -> None:
+    damaged = bytearray(original.read_bytes())
+    for position, value in flips:
+        damaged[position % len(damaged)] = value
+    path = tmp_path / "damaged"
+    path.write_bytes(damaged[: max(1, int(len(damaged) * keep))])
+    record = _extract(path)
+    assert not (record.error or "").startswith("metadata extraction crashed"), record.error
+    location = record.data.get("location")
+    if location:
+        assert abs(float(location["latitude"])) <= 90 and abs(float(location["longitude"])) <= 180
+    if record.data.get("captured_at"):
+        assert 1900 <= int(record.data["captured_at"][:4]) <= datetime.now(UTC).year + 1
