@@ -1,9 +1,13 @@
-"""The search index's own tables: one row per searchable record (`search_documents`) holding the
-fields facets and filters use, the original text for snippets, and the record shown with a hit.
+"""The search index's own tables.
+
+`search_documents` is deliberately narrow (kind, record id, language and the facet fields): a
+search reads it for every matching record to count facets, so it must stay a few dozen bytes a
+row. `search_texts` holds what is only read for the page of hits: the original text (snippets),
+the title and the record shown with a hit. Same id in both.
 
 The full-text part is backend-specific and created by the migration: on SQLite an FTS5 table
-`search_fts(terms)` whose rowid is `search_documents.id`; on PostgreSQL a `tsv tsvector` column
-with a GIN index. Both hold the same normalised, stemmed terms computed in Python.
+`search_fts(terms)` whose rowid is the document id; on PostgreSQL a `tsv tsvector` column of
+`search_texts` with a GIN index. Both hold the same normalised, stemmed terms computed in Python.
 """
 
 from __future__ import annotations
@@ -21,8 +25,6 @@ search_documents = sa.Table(
     sa.Column("id", DocId, primary_key=True, autoincrement=True),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("record_id", sa.String(128), nullable=False),
-    sa.Column("title", sa.Text),
-    sa.Column("body", sa.Text, nullable=False),
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("category", sa.String(64)),
     sa.Column("source", sa.String(255)),
@@ -30,7 +32,16 @@ search_documents = sa.Table(
     sa.Column("state", sa.String(32)),
     sa.Column("date", UtcDateTime, index=True),
     sa.Column("month", sa.String(7)),
+    sa.UniqueConstraint("kind", "record_id", name="uq_search_documents_kind_record"),
+)
+
+search_texts = sa.Table(
+    "search_texts",
+    metadata,
+    sa.Column("id", DocId, sa.ForeignKey("search_documents.id", ondelete="CASCADE"), primary_key=True,
+              autoincrement=False),
+    sa.Column("title", sa.Text),
+    sa.Column("body", sa.Text, nullable=False),
     sa.Column("record", sa.JSON, nullable=False),
     sa.Column("indexed_at", UtcDateTime, nullable=False),
-    sa.UniqueConstraint("kind", "record_id", name="uq_search_documents_kind_record"),
 )

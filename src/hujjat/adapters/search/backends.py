@@ -14,7 +14,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hujjat.adapters.db.search_tables import search_documents as docs
 from hujjat.domain.search import And, AnyTerm, Node, Not, Or, Term, TermPhrase
 
 
@@ -74,9 +73,9 @@ class Fts5Backend:
     def clear(self, conn: sa.Connection) -> None:
         conn.execute(sa.text("DELETE FROM search_fts"))
 
-    def matches(self, tree: Node) -> tuple[sa.FromClause, sa.ColumnElement[bool], sa.ColumnElement[Any]]:
-        """(what to join, the join condition, the ascending sort key)."""
-        matched = (
+    def matches(self, tree: Node) -> sa.Subquery:
+        """(id, score) of every matching document; lower scores rank first."""
+        return (
             sa.select(
                 sa.literal_column("rowid").label("id"), sa.literal_column("bm25(search_fts)").label("score")
             )
@@ -84,20 +83,19 @@ class Fts5Backend:
             .where(sa.literal_column("search_fts").op("MATCH")(sa.bindparam("fts_query", render_fts5(tree))))
             .subquery("m")
         )
-        return matched, matched.c.id == docs.c.id, matched.c.score
 
 
 class PostgresBackend:
-    """PostgreSQL: a tsvector column (the 'simple' configuration over our own terms, so no second
+    """PostgreSQL: a tsvector column of search_texts (the 'simple' configuration over our own terms, so no second
     stemming) with a GIN index; ranked by ts_rank_cd (higher is better)."""
 
     name = "postgresql"
-    _tsv: sa.ColumnClause[Any] = sa.literal_column("search_documents.tsv")
+    _tsv: sa.ColumnClause[Any] = sa.literal_column("search_texts.tsv")
 
     def write_terms(self, conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             conn.execute(
-                sa.text("UPDATE search_documents SET tsv = to_tsvector('simple', :terms) WHERE id = :id"),
+                sa.text("UPDATE search_texts SET tsv = to_tsvector('simple', :terms) WHERE id = :id"),
                 list(rows),
             )
 
@@ -105,12 +103,18 @@ class PostgresBackend:
         """The vector lives in the document row: deleting the row deletes it."""
 
     def clear(self, conn: sa.Connection) -> None:
-        """Nothing outside search_documents."""
+        """Nothing outside the document tables."""
 
-    def matches(self, tree: Node) -> tuple[sa.FromClause, sa.ColumnElement[bool], sa.ColumnElement[Any]]:
-        query = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.bindparam("ts_query", render_tsquery(tree)))
-        condition = self._tsv.op("@@")(query)
-        return docs, condition, -sa.func.ts_rank_cd(self._tsv, query)
+    def matches(self, tree: Node) -> sa.Subquery:
+        query = sa.func.to_tsquery(
+            sa.literal_column("'simple'::regconfig"), sa.bindparam("ts_query", render_tsquery(tree))
+        )
+        return (
+            sa.select(sa.literal_column("search_texts.id").label("id"), (-sa.func.ts_rank_cd(self._tsv, query)).label("score"))
+            .select_from(sa.table("search_texts"))
+            .where(self._tsv.op("@@")(query))
+            .subquery("m")
+        )
 
 
 Backend = Fts5Backend | PostgresBackend

@@ -9,7 +9,6 @@ search (once for the page, once for the counts) whatever the number of facets.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hujjat.adapters.db.search_tables import search_documents as docs
+from hujjat.adapters.db.search_tables import search_texts as texts
 from hujjat.adapters.search.backends import backend_for
 from hujjat.adapters.search.sources import gather_documents
 from hujjat.domain.errors import UsageError
@@ -33,6 +33,7 @@ from hujjat.ports.search import (
 ORDERS = ("relevance", "date")
 MAX_LIMIT = 1000
 BATCH = 500
+_TEXT_IS_BODY = "_text_is_body"
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -57,15 +58,13 @@ class SqlSearchIndex:
         self.backend = backend_for(engine.dialect.name)
 
     # -- writing -------------------------------------------------------------------------------
-    def _row(self, doc: SearchDocument, now: datetime) -> tuple[dict[str, Any], str]:
+    def _row(self, doc: SearchDocument, now: datetime) -> tuple[dict[str, Any], dict[str, Any], str]:
         language = (doc.language or self.analyzer.detect_language(doc.text)).lower()[:8]
         terms = self.analyzer.index_terms(doc.text, language)
         date = _aware(doc.date)
         row = {
             "kind": doc.kind,
             "record_id": doc.record_id,
-            "title": doc.title,
-            "body": doc.text,
             "language": language,
             "category": (doc.category or None) and doc.category[:64],
             "source": (doc.source or None) and doc.source[:255],
@@ -73,10 +72,13 @@ class SqlSearchIndex:
             "state": (doc.state or None) and doc.state.lower()[:32],
             "date": date,
             "month": date.astimezone(UTC).strftime("%Y-%m") if date else None,
-            "record": doc.record,
-            "indexed_at": now,
         }
-        return row, terms
+        record = dict(doc.record)
+        if record.get("text") == doc.text:  # stored once, put back when read
+            record.pop("text")
+            record[_TEXT_IS_BODY] = True
+        text = {"title": doc.title, "body": doc.text, "record": record, "indexed_at": now}
+        return row, text, terms
 
     def upsert(self, document: SearchDocument) -> None:
         self.upsert_many([document])
@@ -86,10 +88,12 @@ class SqlSearchIndex:
         for start in range(0, len(documents), BATCH):
             analysed = [self._row(d, now) for d in documents[start : start + BATCH]]
             with self.engine.begin() as conn:
-                self._remove(conn, [(r["kind"], r["record_id"]) for r, _ in analysed])
+                self._remove(conn, [(r["kind"], r["record_id"]) for r, _, _ in analysed])
                 statement = docs.insert().returning(docs.c.id, sort_by_parameter_order=True)
-                ids = conn.execute(statement, [r for r, _ in analysed]).scalars().all()
-                self.backend.write_terms(conn, [{"id": i, "terms": t} for i, (_, t) in zip(ids, analysed, strict=True)])
+                ids = conn.execute(statement, [r for r, _, _ in analysed]).scalars().all()
+                pairs = list(zip(ids, analysed, strict=True))
+                conn.execute(texts.insert(), [{"id": i, **t} for i, (_, t, _) in pairs])
+                self.backend.write_terms(conn, [{"id": i, "terms": terms} for i, (_, _, terms) in pairs])
 
     def _remove(self, conn: sa.Connection, keys: list[tuple[str, str]]) -> list[int]:
         ids: list[int] = []
@@ -103,6 +107,7 @@ class SqlSearchIndex:
             ids.extend(found)
         if ids:
             self.backend.delete_terms(conn, ids)
+            conn.execute(texts.delete().where(texts.c.id.in_(ids)))
             conn.execute(docs.delete().where(docs.c.id.in_(ids)))
         return ids
 
@@ -113,6 +118,7 @@ class SqlSearchIndex:
     def clear(self) -> None:
         with self.engine.begin() as conn:
             self.backend.clear(conn)
+            conn.execute(texts.delete())
             conn.execute(docs.delete())
 
     def count(self) -> int:
@@ -174,41 +180,63 @@ class SqlSearchIndex:
         source: sa.FromClause = docs
         score: sa.ColumnElement[Any] | None = None
         if tree is not None:
-            matched, condition, score = self.backend.matches(tree)
-            if matched is docs:
-                conditions.append(condition)
-            else:
-                source = docs.join(matched, condition)
-        if order == "date" or score is None:
-            ordering = [docs.c.date.desc().nulls_last(), docs.c.id.desc()]
-        else:
-            ordering = [score.asc(), docs.c.date.desc().nulls_last(), docs.c.id.desc()]
-        columns = [docs.c[name] for name in FACETS]
-        page = (
-            sa.select(docs, (score if score is not None else sa.null()).label("score"))
-            .select_from(source).where(*conditions).order_by(*ordering).limit(limit).offset(offset)
+            matched = self.backend.matches(tree)
+            source, score = docs.join(matched, matched.c.id == docs.c.id), matched.c.score
+        # One pass over the matches into a temporary result (id, score, date, facet fields); the
+        # page and the six facet counts are all read from it, in one statement.
+        score_value = sa.cast(score if score is not None else sa.null(), sa.Float)
+        found = (
+            sa.select(docs.c.id, score_value.label("score"), docs.c.date, *(docs.c[name] for name in FACETS))
+            .select_from(source)
+            .where(*conditions)
+            .cte("found")
+            .prefix_with("MATERIALIZED")
         )
-        counts = sa.select(*columns, sa.func.count()).select_from(source).where(*conditions).group_by(*columns)
+        ordering = [found.c.date.desc().nulls_last(), found.c.id.desc()]
+        if order == "relevance" and score is not None:
+            ordering.insert(0, found.c.score.asc())
+        top = sa.select(found.c.id, found.c.score).order_by(*ordering).limit(limit).offset(offset).subquery("top")
+        page = sa.select(
+            sa.literal("#").label("facet"), sa.cast(sa.null(), sa.String).label("value"),
+            sa.cast(sa.null(), sa.BigInteger).label("n"), top.c.id, top.c.score,
+        )
+        counts = [
+            sa.select(
+                sa.literal(name).label("facet"), sa.cast(found.c[name], sa.String).label("value"),
+                sa.cast(sa.func.count(), sa.BigInteger).label("n"), sa.cast(sa.null(), docs.c.id.type),
+                sa.cast(sa.null(), sa.Float),
+            ).group_by(found.c[name])
+            for name in FACETS
+        ]
         with self.engine.connect() as conn:
-            rows = conn.execute(page).all()
-            groups = conn.execute(counts).all()
-        facets: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-        total = 0
-        for group in groups:
-            n = int(group[-1])
-            total += n
-            for name, value in zip(FACETS, group[:-1], strict=True):
-                if value is not None:
-                    facets[name][str(value)] += n
+            result = conn.execute(sa.union_all(page, *counts)).all()
+            ranked = [r for r in result if r.facet == "#"]
+            groups = [(r.facet, r.value, r.n) for r in result if r.facet != "#"]
+            ids = [r.id for r in ranked]
+            rows = {
+                r.id: r
+                for r in conn.execute(
+                    sa.select(docs, texts.c.title, texts.c.body, texts.c.record)
+                    .join(texts, texts.c.id == docs.c.id)
+                    .where(docs.c.id.in_(ids))
+                )
+            }
+        ranked.sort(key=lambda r: _sort_key(rows.get(r.id), r.score, order == "relevance"))
+        facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+        for facet, value, n in groups:
+            if value is not None:
+                facets[facet].append((str(value), int(n)))
+        total = sum(n for _, n in facets["kind"])
         terms = positive_terms(tree)
-        hits = [self._hit(row, terms, score is not None and order == "relevance") for row in rows]
-        ordered = {k: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for k, c in facets.items()}
+        scored = score is not None and order == "relevance"
+        hits = [self._hit(rows[r.id], r.score if scored else None, terms) for r in ranked if r.id in rows]
+        ordered = {k: sorted(c, key=lambda kv: (-kv[1], kv[0])) for k, c in facets.items()}
         return SearchResults(total, hits, ordered, order)
 
-    def _hit(self, row: Any, terms: list[Any], scored: bool) -> SearchHit:
-        score = None
-        if scored and row.score is not None:
-            score = round(-float(row.score), 6)  # higher is better on both backends
+    def _hit(self, row: Any, score: float | None, terms: list[Any]) -> SearchHit:
+        record = dict(row.record or {})
+        if record.pop(_TEXT_IS_BODY, False):
+            record["text"] = row.body
         return SearchHit(
             kind=row.kind,
             record_id=row.record_id,
@@ -220,7 +248,14 @@ class SqlSearchIndex:
             place=row.place,
             state=row.state,
             category=row.category,
-            record=dict(row.record or {}),
-            score=score,
+            record=record,
+            score=None if score is None else round(-float(score), 6),  # higher is better on both
         )
 
+
+def _sort_key(row: Any, score: float | None, by_score: bool) -> tuple[float, float, int]:
+    """The page's order again (UNION ALL does not keep it): score, newest first, id."""
+    if row is None:
+        return (0.0, 0.0, 0)
+    date = _aware(row.date)
+    return (score if by_score and score is not None else 0.0, -date.timestamp() if date else float("inf"), -row.id)

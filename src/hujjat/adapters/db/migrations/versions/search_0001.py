@@ -20,13 +20,12 @@ UTC_DT = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    doc_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
     op.create_table(
         "search_documents",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("id", doc_id, primary_key=True, autoincrement=True),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("record_id", sa.String(128), nullable=False),
-        sa.Column("title", sa.Text),
-        sa.Column("body", sa.Text, nullable=False),
         sa.Column("language", sa.String(8), nullable=False),
         sa.Column("category", sa.String(64)),
         sa.Column("source", sa.String(255)),
@@ -34,21 +33,29 @@ def upgrade() -> None:
         sa.Column("state", sa.String(32)),
         sa.Column("date", UTC_DT),
         sa.Column("month", sa.String(7)),
-        sa.Column("record", sa.JSON, nullable=False),
-        sa.Column("indexed_at", UTC_DT, nullable=False),
         sa.UniqueConstraint("kind", "record_id", name="uq_search_documents_kind_record"),
     )
     op.create_index("ix_search_documents_date", "search_documents", ["date"])
+    op.create_table(
+        "search_texts",
+        sa.Column("id", doc_id, sa.ForeignKey("search_documents.id", ondelete="CASCADE"), primary_key=True,
+                  autoincrement=False),
+        sa.Column("title", sa.Text),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("record", sa.JSON, nullable=False),
+        sa.Column("indexed_at", UTC_DT, nullable=False),
+    )
     if op.get_bind().dialect.name == "sqlite":
         op.execute(
             "CREATE VIRTUAL TABLE search_fts USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0')"
         )
     else:
-        op.execute("ALTER TABLE search_documents ADD COLUMN tsv tsvector")
-        op.execute("CREATE INDEX ix_search_documents_tsv ON search_documents USING gin (tsv)")
+        op.execute("ALTER TABLE search_texts ADD COLUMN tsv tsvector")
+        op.execute("CREATE INDEX ix_search_texts_tsv ON search_texts USING gin (tsv)")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE IF EXISTS search_fts")
+    op.drop_table("search_texts")
     op.drop_table("search_documents")
