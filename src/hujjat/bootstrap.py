@@ -41,6 +41,8 @@ class ProcessingMetadataReader:
 
     def __init__(self, use_exiftool: bool) -> None:
         self.use_exiftool = use_exiftool
+        if not use_exiftool:  # `[metadata] exiftool = false`: the processing layer's documented switch
+            os.environ["HUJJAT_EXIFTOOL"] = "0"
 
     def detect_media_type(self, path: Path) -> str:
         from hujjat.processing.metadata import detect_media_type

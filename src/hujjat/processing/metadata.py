@@ -23,9 +23,7 @@ number.
 
 from __future__ import annotations
 
-import copy
 import functools
-from decimal import Decimal
 from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from typing import Any
 import av
 
 from hujjat.domain.evidence import MetadataRecord, MetadataStatus
+from hujjat.domain.metadata_view import present_metadata
 from hujjat.processing import exiftool
 from hujjat.processing.av_metadata import AVReadError, read_av
 from hujjat.processing.exiftool_fields import fill_from_exiftool
@@ -119,30 +118,6 @@ def _assemble(findings: Findings, raw: dict[str, Any], media_type: str) -> dict[
     }
     data.update(findings.extra)
     return data
-
-
-def present_metadata(data: dict[str, Any] | None) -> dict[str, Any]:
-    """A copy of a record's `data` for display and JSON output: location latitude, longitude and
-    altitude as numbers (they are stored as decimal strings). Unparseable values become null."""
-    presented = copy.deepcopy(data) if isinstance(data, dict) else {}
-    location = presented.get("location")
-    if isinstance(location, dict):
-        for key in ("latitude", "longitude", "altitude"):
-            if key in location:
-                location[key] = _number(location[key])
-    return presented
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        return None
-    return float(number) if number.is_finite() else None
 
 
 def extractor_version() -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from hujjat.domain.custody import CustodyEntry
 from hujjat.domain.errors import HujjatError, IntegrityError
 from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord
+from hujjat.domain.metadata_view import present_metadata
 from hujjat.services.context import ArchivePorts
 from hujjat.services.dedup_clusters import near_duplicate_summary
 
@@ -34,32 +35,14 @@ def iter_item_summaries(ports: ArchivePorts) -> Iterator[dict[str, Any]]:
             yield item_summary(item)
 
 
-def _number(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def present_metadata(records: list[MetadataRecord]) -> dict[str, Any]:
-    """The newest extraction, with coordinates as numbers (they are kept as decimal strings because
-    custody hashing allows no floats); raw tag dumps stay under `raw`."""
+def present_records(records: list[MetadataRecord]) -> dict[str, Any]:
+    """The newest extraction as shown to people and scripts, with its status and extractor; raw
+    tag dumps stay under `raw`."""
     if not records:
         return {"status": "none", "location": None}
     latest = records[-1]
-    data = dict(latest.data)
-    location = data.get("location")
-    if isinstance(location, dict):
-        lat, lon = _number(location.get("latitude")), _number(location.get("longitude"))
-        if lat is None or lon is None:
-            data["location"] = None
-        else:
-            shown = {"latitude": lat, "longitude": lon}
-            if (alt := _number(location.get("altitude"))) is not None:
-                shown["altitude"] = alt
-            data["location"] = shown
-    else:
-        data["location"] = None
+    data = present_metadata(latest.data)
+    data.setdefault("location", None)
     data["status"] = latest.status.value
     data["extractor"] = {"name": latest.extractor, "version": latest.version}
     if latest.error:
@@ -96,7 +79,7 @@ def item_detail(ports: ArchivePorts, reference: str) -> dict[str, Any]:
     with ports.uow(read_only=True) as tx:
         item = tx.items.resolve(reference)
         detail = item_summary(item)
-        detail["metadata"] = present_metadata(tx.items.metadata(item.id))
+        detail["metadata"] = present_records(tx.items.metadata(item.id))
         detail["acquisitions"] = [acquisition_view(a) for a in tx.items.acquisitions(item.id)]
         detail["custody"] = [custody_view(e) for e in tx.custody.entries_for([item.id])]
         detail["near_duplicates"] = near_duplicate_summary(tx, item.id)
