@@ -67,3 +67,32 @@ def test_exit_codes(archive: Path, cli) -> None:
     assert cli("search", "x", "--from", "yesterday").code == 2
     assert cli("search", "x", "--order", "random").code == 2
     assert cli("search", "x", "--limit", "0").code == 2
+
+
+def test_refresh_records_indexes_new_edited_and_deleted_posts(archive: Path, cli) -> None:
+    from hujjat.services.search import refresh_records
+
+    _add_post(archive, 1, "Облава в общежитии")
+    opened = open_archive(archive, "tester")
+    try:
+        assert refresh_records(opened.ports, "post", [p for p in _post_ids(opened)]) == 1
+        assert json.loads(cli("search", "облава", "--json").out)["total"] == 1
+        with opened.engine.begin() as conn:
+            conn.execute(posts.update().values(text="Проверка документов"))
+        refresh_records(opened.ports, "post", _post_ids(opened))
+        assert json.loads(cli("search", "облава", "--json").out)["total"] == 0
+        assert json.loads(cli("search", "документ", "--json").out)["total"] == 1
+        ids = _post_ids(opened)
+        with opened.engine.begin() as conn:
+            conn.execute(posts.delete())
+        assert refresh_records(opened.ports, "post", ids) == 0
+        assert json.loads(cli("search", "документ", "--json").out)["total"] == 0
+    finally:
+        opened.close()
+
+
+def _post_ids(opened) -> list[str]:
+    import sqlalchemy as sa
+
+    with opened.engine.connect() as conn:
+        return list(conn.execute(sa.select(posts.c.id)).scalars())

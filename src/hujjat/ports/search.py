@@ -109,7 +109,8 @@ class SearchIndex(Protocol):
         """Run a query in the query language (domain.search); raise QueryError if it cannot run."""
         ...
 
-    def gather(self) -> Iterator[SearchDocument]:
-        """Every searchable record of the tables other features own that exist in this archive
-        (posts, captures, incidents); evidence items are gathered by the service."""
+    def gather(self, kind: str | None = None, record_ids: Sequence[str] | None = None) -> Iterator[SearchDocument]:
+        """The searchable records of the tables other features own that exist in this archive
+        (kinds post, capture, incident), of one kind and only `record_ids` when given; evidence
+        items are gathered by the service."""
         ...

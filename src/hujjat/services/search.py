@@ -9,8 +9,9 @@ custody event.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
+from hujjat.domain.errors import ArchiveError, UsageError
 from hujjat.ports.search import SearchDocument, SearchFilters, SearchIndex, SearchResults
 from hujjat.services.context import ArchivePorts
 
@@ -26,8 +27,6 @@ def _index(ports: ArchivePorts) -> SearchIndex | None:
 
 
 def require_index(ports: ArchivePorts) -> SearchIndex:
-    from hujjat.domain.errors import ArchiveError
-
     index = _index(ports)
     if index is None:
         raise ArchiveError("this archive has no search index configured")
@@ -42,9 +41,29 @@ def index_record(ports: ArchivePorts, document: SearchDocument) -> None:
 
 
 def remove_record(ports: ArchivePorts, kind: str, record_id: str) -> None:
+    """Take a deleted record out of the index."""
     index = _index(ports)
     if index is not None:
         index.delete(kind, record_id)
+
+
+def refresh_records(ports: ArchivePorts, kind: str, record_ids: Sequence[str]) -> int:
+    """THE call for features: after records of `kind` (post, incident, capture, evidence) were
+    created, edited or deleted and the transaction committed, re-read them from their tables into
+    the index (records no longer there are removed). Returns how many are indexed."""
+    index = _index(ports)
+    if index is None or not record_ids:
+        return 0
+    if kind == "evidence":
+        documents = [d for i in record_ids if (d := evidence_document(ports, i)) is not None]
+    elif kind in ("post", "incident", "capture"):
+        documents = list(index.gather(kind, list(record_ids)))
+    else:
+        raise UsageError(f"unknown kind of record to index: {kind!r}")
+    index.upsert_many(documents)
+    for missing in set(record_ids) - {d.record_id for d in documents}:
+        index.delete(kind, missing)
+    return len(documents)
 
 
 def _item_text(ports: ArchivePorts, sha256: str) -> str:

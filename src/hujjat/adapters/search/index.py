@@ -125,8 +125,8 @@ class SqlSearchIndex:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(docs)).scalar_one())
 
-    def gather(self) -> Iterator[SearchDocument]:
-        return gather_documents(self.engine)
+    def gather(self, kind: str | None = None, record_ids: Sequence[str] | None = None) -> Iterator[SearchDocument]:
+        return gather_documents(self.engine, kind, record_ids)
 
     # -- searching ----------------------------------------------------------------------------
     def _conditions(self, filters: SearchFilters) -> list[sa.ColumnElement[bool]]:

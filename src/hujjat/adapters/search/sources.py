@@ -6,7 +6,7 @@ columns added later. Evidence items are gathered by services.search through the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,8 +32,12 @@ def _when(value: Any) -> datetime | None:
     return None
 
 
-def _rows(conn: sa.Connection, table: sa.Table) -> Iterator[Any]:
+def _rows(conn: sa.Connection, table: sa.Table, ids: Sequence[str] | None = None) -> Iterator[Any]:
     key = next(iter(table.primary_key.columns))
+    if ids is not None:
+        for start in range(0, len(ids), 500):
+            yield from conn.execute(sa.select(table).where(key.in_(list(ids[start : start + 500])))).all()
+        return
     last: Any = None
     while True:
         statement = sa.select(table).order_by(key).limit(CHUNK)
@@ -50,12 +54,14 @@ def _get(row: Any, name: str) -> Any:
     return getattr(row, name, None)
 
 
-def _posts(conn: sa.Connection, tables: dict[str, sa.Table]) -> Iterator[SearchDocument]:
+def _posts(
+    conn: sa.Connection, tables: dict[str, sa.Table], ids: Sequence[str] | None
+) -> Iterator[SearchDocument]:
     chats: dict[str, str] = {}
     if "chats" in tables:
         for chat in conn.execute(sa.select(tables["chats"])).all():
             chats[chat.key] = _get(chat, "username") or _get(chat, "name") or chat.key
-    for row in _rows(conn, tables["posts"]):
+    for row in _rows(conn, tables["posts"], ids):
         text = _get(row, "text") or ""
         chat = chats.get(row.chat_key, row.chat_key)
         when = _when(_get(row, "date_utc"))
@@ -72,8 +78,10 @@ def _posts(conn: sa.Connection, tables: dict[str, sa.Table]) -> Iterator[SearchD
         )
 
 
-def _captures(conn: sa.Connection, tables: dict[str, sa.Table]) -> Iterator[SearchDocument]:
-    for row in _rows(conn, tables["captures"]):
+def _captures(
+    conn: sa.Connection, tables: dict[str, sa.Table], ids: Sequence[str] | None
+) -> Iterator[SearchDocument]:
+    for row in _rows(conn, tables["captures"], ids):
         url = _get(row, "final_url") or _get(row, "url") or ""
         title = _get(row, "title")
         text = "\n".join(p for p in (title, _get(row, "note"), _get(row, "text"), url) if p)
@@ -85,8 +93,10 @@ def _captures(conn: sa.Connection, tables: dict[str, sa.Table]) -> Iterator[Sear
         )
 
 
-def _incidents(conn: sa.Connection, tables: dict[str, sa.Table]) -> Iterator[SearchDocument]:
-    for row in _rows(conn, tables["incidents"]):
+def _incidents(
+    conn: sa.Connection, tables: dict[str, sa.Table], ids: Sequence[str] | None
+) -> Iterator[SearchDocument]:
+    for row in _rows(conn, tables["incidents"], ids):
         raw = _get(row, "record") or {}
         title = _get(row, "title") or raw.get("title") or ""
         description = raw.get("description") or ""
@@ -103,15 +113,24 @@ def _incidents(conn: sa.Connection, tables: dict[str, sa.Table]) -> Iterator[Sea
         )
 
 
-READERS = {"posts": _posts, "captures": _captures, "incidents": _incidents}
+Reader = Callable[[sa.Connection, dict[str, sa.Table], Sequence[str] | None], Iterator[SearchDocument]]
+READERS: dict[str, tuple[str, Reader]] = {
+    "post": ("posts", _posts),
+    "capture": ("captures", _captures),
+    "incident": ("incidents", _incidents),
+}
 
 
-def gather_documents(engine: sa.Engine) -> Iterator[SearchDocument]:
+def gather_documents(
+    engine: sa.Engine, kind: str | None = None, ids: Sequence[str] | None = None
+) -> Iterator[SearchDocument]:
+    """Documents of one kind (or all) from the tables that exist; only `ids` when given."""
     with engine.connect() as conn:
         existing = set(sa.inspect(conn).get_table_names())
-        names = {"chats", *READERS} & existing
+        wanted = {name for k, (name, _) in READERS.items() if kind in (None, k)}
+        names = ({"chats"} | wanted) & existing
         reflected = sa.MetaData()
         tables = {name: sa.Table(name, reflected, autoload_with=conn) for name in sorted(names)}
-        for name, reader in READERS.items():
-            if name in tables:
-                yield from reader(conn, tables)
+        for table, reader in READERS.values():
+            if table in tables and table in wanted:
+                yield from reader(conn, tables, ids)
