@@ -3,7 +3,9 @@ nothing (unless --force, which is recorded)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import shutil
 from collections.abc import Callable
@@ -21,8 +23,11 @@ TSA = CORPUS / "rfc3161" / "trailofbits_rfc3161-client" / "test_tsa"
 
 
 class World:
-    def __init__(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.tmp, self.capsys = tmp_path, capsys
+    """One sender with a package and one receiver, shared by the module: every test copies the
+    package before damaging it, and refused imports leave the receiver unchanged."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp = tmp_path
         self.sender, self.receiver = tmp_path / "sender", tmp_path / "receiver"
         assert main(["init", str(self.sender)]) == 0
         assert main(["init", str(self.receiver)]) == 0
@@ -43,10 +48,10 @@ class World:
         )
 
     def run(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = main(list(args))
-        captured = self.capsys.readouterr()
-        return code, captured.out, captured.err
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+        return code, out.getvalue(), err.getvalue()
 
     def copy(self, name: str) -> Path:
         target = self.tmp / name
@@ -75,9 +80,9 @@ def reseal(package: Path, key: Ed25519PrivateKey) -> None:
     (package / "tagmanifest-sha256.txt.sig").write_bytes(key.sign(manifest.read_bytes()))
 
 
-@pytest.fixture
-def world(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> World:
-    return World(tmp_path, capsys)
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    return World(tmp_path_factory.mktemp("packages"))
 
 
 def _payload(package: Path) -> list[Path]:
@@ -200,13 +205,13 @@ def test_timestamp_token_for_other_data_is_refused(world: World) -> None:
 def test_force_imports_and_records_it(world: World) -> None:
     package = world.copy("forced")
     _changed(package)
-    code, out, err = world.run(
-        "import", "bag", str(package), "--force", "--json", "--archive", str(world.receiver)
-    )
+    receiver = world.tmp / "forced-receiver"
+    assert world.run("init", str(receiver))[0] == 0
+    code, out, err = world.run("import", "bag", str(package), "--force", "--json", "--archive", str(receiver))
     assert code == 0, err
     result = json.loads(out)
     assert result["forced"] and not result["ok"]
-    arch = open_archive(world.receiver)
+    arch = open_archive(receiver)
     try:
         with arch.ports.uow(read_only=True) as tx:
             (stored,) = tx.packages.imports()
@@ -216,7 +221,7 @@ def test_force_imports_and_records_it(world: World) -> None:
         arch.close()
     imported = [b for b in bodies if b["action"] == "package.imported"]
     assert imported and imported[0]["details"]["forced"] is True and imported[0]["details"]["problems"]
-    assert world.run("verify", "--archive", str(world.receiver))[0] == 0
+    assert world.run("verify", "--archive", str(receiver))[0] == 0
 
 
 def test_not_a_package(world: World) -> None:
