@@ -12,6 +12,7 @@ from hujjat.domain.custody import CustodyEntry, StoredCheckpoint, StoredEntry
 from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord, StoredBlob
 
 if TYPE_CHECKING:
+    from hujjat.ports.accounts import AccountRepository
     from hujjat.ports.capture import CaptureRepository
     from hujjat.ports.fingerprints import FingerprintRepository
     from hujjat.ports.incidents import IncidentRepository
@@ -144,6 +145,9 @@ class Transaction(Protocol):
 
     @property
     def fingerprints(self) -> FingerprintRepository: ...
+
+    @property
+    def accounts(self) -> AccountRepository: ...
 
 
 class UnitOfWork(Protocol):

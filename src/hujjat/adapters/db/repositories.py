@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hujjat.adapters.db.accounts_repository import SqlAccountRepository
 from hujjat.adapters.db.capture_repository import SqlCaptureRepository
 from hujjat.adapters.db.dedup_repository import SqlFingerprintRepository
 from hujjat.adapters.db.incidents_repository import SqlIncidentRepository
@@ -298,6 +299,7 @@ class SqlTransaction:
         self.packages = SqlPackageRepository(conn)
         self.incidents = SqlIncidentRepository(conn)
         self.fingerprints = SqlFingerprintRepository(conn)
+        self.accounts = SqlAccountRepository(conn)
 
 
 class SqlUnitOfWork:

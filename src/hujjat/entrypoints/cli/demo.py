@@ -14,6 +14,8 @@ from rich.markup import escape
 from hujjat.bootstrap import init_archive
 from hujjat.entrypoints.cli.common import archive_session, out
 from hujjat.entrypoints.cli.evidence import RichIntakeObserver, _progress
+from hujjat.entrypoints.cli.users import announce_admin, first_admin
+from hujjat.entrypoints.cli.web import serve_archive
 from hujjat.services.audit import verify_archive
 from hujjat.services.intake import IntakeRequest, ingest_paths
 
@@ -87,7 +89,9 @@ def register(app: typer.Typer) -> None:
             if not (directory / "hujjat.toml").exists():
                 raise typer.BadParameter(f"{directory} exists and is not a Hujjat archive; not touching it")
             shutil.rmtree(directory)
-        init_archive(directory, actor="demo").close()
+        created = init_archive(directory, actor="demo")
+        admin = first_admin(created)
+        created.close()
         out.print(f"created demo archive in {escape(str(directory))}")
         with tempfile.TemporaryDirectory(prefix="hujjat-demo-") as tmp:
             material = Path(tmp) / "field-material"
@@ -110,5 +114,6 @@ def register(app: typer.Typer) -> None:
             f"verify: {'OK' if report.ok else 'FAILED'}: {report.items} items, {report.entries} custody entries"
         )
         out.print(f"try: hujjat list --archive {directory}   /   hujjat show <ID> --archive {directory}")
+        announce_admin(admin)
         if serve:
-            out.print("the web UI is not built yet; nothing to serve")
+            serve_archive(directory)

@@ -32,6 +32,7 @@ from hujjat.entrypoints.cli.common import (
     print_json,
 )
 from hujjat.entrypoints.cli.post_views import print_post, print_post_list
+from hujjat.entrypoints.cli.users import announce_admin, first_admin
 from hujjat.services.capture import find_capture, list_captures
 from hujjat.services.intake import IntakeOutcome, IntakeRequest, IntakeSummary, ingest_paths
 from hujjat.services.post_queries import find_post, iter_post_summaries
@@ -116,13 +117,15 @@ def register(app: typer.Typer) -> None:
             "database": archive.config.database,
             "store": archive.config.store,
         }
+        admin = first_admin(archive)
         archive.close()
         if json_out:
-            print_json(info)
+            print_json({**info, "first_admin": admin})
         else:
             out.print(
                 f"Created archive {info['archive_id']} in {escape(info['archive'])} (signing key {info['key_id']})"
             )
+            announce_admin(admin)
 
     @app.command()
     def add(

@@ -16,6 +16,7 @@ from hujjat.domain.errors import HujjatError, UsageError
 from hujjat.entrypoints.cli import audit, capture, dedup, demo, evidence, imports, search
 from hujjat.entrypoints.cli import exports, packages
 from hujjat.entrypoints.cli import incidents
+from hujjat.entrypoints.cli import users, web
 from hujjat.entrypoints.cli.common import err
 
 app = typer.Typer(
@@ -26,7 +27,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (evidence, audit, demo, capture, imports, dedup, exports, packages, search, incidents):
+for module in (evidence, audit, demo, capture, imports, dedup, exports, packages, search, incidents, users, web):
     module.register(app)
 
 

@@ -1,0 +1,36 @@
+"""Credential checks: argon2id password hashes (argon2-cffi) and TOTP second factors (pyotp)."""
+
+from __future__ import annotations
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+
+class Argon2Credentials:
+    def __init__(self, hasher: PasswordHasher | None = None) -> None:
+        self.hasher = hasher or PasswordHasher()
+
+    def hash_password(self, password: str) -> str:
+        return self.hasher.hash(password)
+
+    def verify_password(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def new_totp_secret(self) -> str:
+        return pyotp.random_base32()
+
+    def verify_totp(self, secret: str, code: str) -> bool:
+        code = code.strip().replace(" ", "")
+        return code.isdigit() and len(code) == 6 and pyotp.TOTP(secret).verify(code, valid_window=1)
+
+    def totp_uri(self, secret: str, name: str, issuer: str) -> str:
+        return pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=issuer)
+
+
+def fast_credentials() -> Argon2Credentials:
+    """Cheap argon2 parameters for tests and benchmarks only (never for real archives)."""
+    return Argon2Credentials(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))

@@ -1,0 +1,153 @@
+"""SQL repository for accounts (implements ports.accounts.AccountRepository): users, API tokens,
+web sessions, and the record-access queries of the web layer (paged item listing, sensitivity)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from hujjat.adapters.db.accounts_tables import api_tokens, users, web_sessions
+from hujjat.adapters.db.tables import acquisitions, custody_entries, items, metadata
+from hujjat.domain.accounts import ApiToken, Role, User, WebSession
+from hujjat.ports.accounts import ItemPageQuery, ItemRow
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=row.id, name=row.name, role=Role(row.role), password_hash=row.password_hash,
+        restricted_access=bool(row.restricted_access), totp_secret=row.totp_secret,
+        language=row.language, timezone=row.timezone, active=bool(row.active),
+        created_at=_aware(row.created_at),
+    )
+
+
+def _user_values(user: User) -> dict[str, Any]:
+    return {
+        "name": user.name, "role": user.role.value, "password_hash": user.password_hash,
+        "restricted_access": user.restricted_access, "totp_secret": user.totp_secret,
+        "language": user.language, "timezone": user.timezone, "active": user.active,
+    }
+
+
+def _token(row: Any) -> ApiToken:
+    return ApiToken(row.id, row.user_id, row.label, _aware(row.created_at),
+                    _aware(row.revoked_at) if row.revoked_at else None)
+
+
+class SqlAccountRepository:
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def add_user(self, user: User) -> None:
+        self.conn.execute(users.insert().values(id=user.id, created_at=user.created_at, **_user_values(user)))
+
+    def save_user(self, user: User) -> None:
+        self.conn.execute(users.update().where(users.c.id == user.id).values(**_user_values(user)))
+
+    def user(self, user_id: str) -> User | None:
+        row = self.conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+        return _user(row) if row else None
+
+    def user_by_name(self, name: str) -> User | None:
+        row = self.conn.execute(sa.select(users).where(users.c.name == name)).first()
+        return _user(row) if row else None
+
+    def users(self) -> list[User]:
+        return [_user(r) for r in self.conn.execute(sa.select(users).order_by(users.c.name))]
+
+    def count_users(self) -> int:
+        return int(self.conn.execute(sa.select(sa.func.count()).select_from(users)).scalar_one())
+
+    def add_token(self, token: ApiToken, token_hash: str) -> None:
+        self.conn.execute(api_tokens.insert().values(
+            id=token.id, user_id=token.user_id, token_hash=token_hash, label=token.label,
+            created_at=token.created_at, revoked_at=None))
+
+    def token_owner(self, token_hash: str) -> tuple[ApiToken, User] | None:
+        row = self.conn.execute(
+            sa.select(api_tokens).where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None))
+        ).first()
+        if row is None:
+            return None
+        user = self.user(row.user_id)
+        return (_token(row), user) if user else None
+
+    def tokens(self, user_id: str) -> list[ApiToken]:
+        rows = self.conn.execute(
+            sa.select(api_tokens).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id))
+        return [_token(r) for r in rows]
+
+    def revoke_tokens(self, user_id: str, at: datetime, token_id: str | None = None) -> int:
+        stmt = api_tokens.update().where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+        if token_id is not None:
+            stmt = stmt.where(api_tokens.c.id == token_id)
+        return int(self.conn.execute(stmt.values(revoked_at=at)).rowcount)
+
+    def add_session(self, session: WebSession) -> None:
+        self.conn.execute(web_sessions.insert().values(
+            id_hash=session.id_hash, user_id=session.user_id, csrf_token=session.csrf_token,
+            created_at=session.created_at, expires_at=session.expires_at))
+
+    def session(self, id_hash: str) -> WebSession | None:
+        row = self.conn.execute(sa.select(web_sessions).where(web_sessions.c.id_hash == id_hash)).first()
+        if row is None:
+            return None
+        return WebSession(row.id_hash, row.user_id, row.csrf_token, _aware(row.created_at),
+                          _aware(row.expires_at))
+
+    def delete_session(self, id_hash: str) -> None:
+        self.conn.execute(web_sessions.delete().where(web_sessions.c.id_hash == id_hash))
+
+    def delete_user_sessions(self, user_id: str) -> None:
+        self.conn.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))
+
+    def item_sensitivity(self, item_id: str) -> str | None:
+        value = self.conn.execute(sa.select(items.c.sensitivity).where(items.c.id == item_id)).scalar_one_or_none()
+        return str(value) if value is not None else None
+
+    def set_item_sensitivity(self, item_id: str, level: str) -> None:
+        self.conn.execute(items.update().where(items.c.id == item_id).values(sensitivity=level))
+
+    def page_items(self, query: ItemPageQuery) -> tuple[list[ItemRow], int]:
+        conditions: list[Any] = []
+        if query.media_prefix:
+            conditions.append(items.c.media_type.like(query.media_prefix.replace("%", "") + "/%"))
+        if query.sensitivities:
+            conditions.append(items.c.sensitivity.in_(query.sensitivities))
+        if query.name_contains:
+            pattern = "%" + query.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conditions.append(sa.exists().where(
+                acquisitions.c.item_id == items.c.id,
+                acquisitions.c.original_name.like(pattern, escape="\\")))
+        name = (sa.select(sa.func.min(acquisitions.c.original_name))
+                .where(acquisitions.c.item_id == items.c.id).scalar_subquery())
+        stmt = (sa.select(items, name.label("name")).where(*conditions)
+                .order_by(items.c.id.desc()).offset(query.offset).limit(query.limit))
+        rows = [
+            ItemRow(r.id, r.sha256, r.size, r.media_type, _aware(r.created_at), r.sensitivity, r.name)
+            for r in self.conn.execute(stmt)
+        ]
+        total = self.conn.execute(sa.select(sa.func.count()).select_from(items).where(*conditions)).scalar_one()
+        return rows, int(total)
+
+    def recent_custody(self, limit: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            sa.select(custody_entries.c.seq, custody_entries.c.body)
+            .order_by(custody_entries.c.seq.desc()).limit(limit))
+        return [{"seq": r.seq, **json.loads(r.body)} for r in rows]
+
+    def table_counts(self, names: tuple[str, ...]) -> dict[str, int]:
+        """Row counts of the named tables that exist in this installation."""
+        counts: dict[str, int] = {}
+        for name in names:
+            table = metadata.tables.get(name)
+            if table is not None:
+                counts[name] = int(self.conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+        return counts

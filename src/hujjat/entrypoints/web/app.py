@@ -1,0 +1,100 @@
+"""The application factory: opens the archive once, mounts pages, API and static assets, maps
+errors to status codes, and adds the security headers every response carries."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from hujjat.bootstrap import open_archive
+from hujjat.domain.accounts import AuthError, Forbidden
+from hujjat.domain.errors import Ambiguous, HujjatError, NotFound
+from hujjat.entrypoints.web import api, auth, pages_admin, pages_evidence, pages_incidents, pages_more
+from hujjat.entrypoints.web.context import HERE, WebContext, render, template_env
+from hujjat.ports.accounts import Credentials
+
+CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
+       "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+# The API docs page (FastAPI's Swagger UI) needs one inline script; its assets are local.
+DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+
+def _status(exc: HujjatError) -> int:
+    if isinstance(exc, NotFound | Ambiguous):
+        return 404
+    if isinstance(exc, auth.ApiAuthError | AuthError):
+        return 401
+    if isinstance(exc, Forbidden):
+        return 403
+    return 400
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(auth.LoginRequired)
+    async def login_required(request: Request, exc: auth.LoginRequired) -> Response:
+        return auth.login_redirect(request)
+
+    @app.exception_handler(HujjatError)
+    async def hujjat_error(request: Request, exc: HujjatError) -> Response:
+        status = _status(exc)
+        if request.url.path.startswith("/api/"):
+            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            return JSONResponse({"error": str(exc)}, status_code=status, headers=headers)
+        return render(request, "error.html", status_code=status, message=str(exc), status=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        detail = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
+        return JSONResponse({"error": "invalid request", "detail": detail}, status_code=422)
+
+
+def create_app(root: Path, *, credentials: Credentials | None = None, run_jobs: bool = True,
+               secure_cookies: bool | None = None, job_workers: int = 1) -> FastAPI:
+    from hujjat.adapters.credentials import Argon2Credentials
+    from hujjat.entrypoints.web.jobs import JobRunner
+
+    archive = open_archive(root, actor="web")
+    ctx = WebContext(archive, credentials or Argon2Credentials(), template_env(), secure_cookies=secure_cookies)
+    ctx.jobs = JobRunner(archive.config.root, ctx, immediate=not run_jobs, workers=job_workers)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx.jobs.start() if ctx.jobs else None
+        try:
+            yield
+        finally:
+            if ctx.jobs:
+                ctx.jobs.stop()
+            ctx.sign_soon(force=True)
+            archive.close()
+
+    app = FastAPI(title="Hujjat", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.ctx = ctx
+    _install_errors(app)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        docs = request.url.path == "/api/v1/docs"
+        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        if request.method not in ("GET", "HEAD") and response.status_code < 400:
+            ctx.sign_soon()
+        return response
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (auth, pages_more, pages_evidence, pages_incidents, pages_admin):
+        app.include_router(module.router)
+    app.mount("/api/v1", api.build_api(ctx))
+    return app

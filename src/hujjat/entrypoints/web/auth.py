@@ -1,0 +1,137 @@
+"""Sign-in, sessions and CSRF for the pages; bearer tokens for the API.
+
+Sessions are server-side: the cookie holds a random id (HttpOnly, SameSite=Lax, Secure over
+https), the database keeps only its hash, and a new id is issued at every sign-in so a planted id
+is worthless (no fixation). Every state-changing form carries the session's CSRF token in a hidden
+`csrf_token` field; the sign-in form, which has no session yet, uses a double-submit cookie.
+Failed sign-ins are rate-limited per client address and per user name.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hujjat.domain.accounts import AuthError, Forbidden, User
+from hujjat.domain.errors import HujjatError
+from hujjat.entrypoints.web.context import ctx_of, render
+from hujjat.services.accounts import authenticate, end_session, session_user, start_session, token_user
+
+SESSION_COOKIE = "hujjat_session"
+LOGIN_CSRF_COOKIE = "hujjat_login_csrf"
+
+router = APIRouter()
+
+
+class LoginRequired(Exception):
+    """No valid session: the page handler redirects to /login."""
+
+
+class CsrfError(Forbidden):
+    """The form's CSRF token is missing or wrong."""
+
+
+class ApiAuthError(HujjatError):
+    """No valid bearer token."""
+
+
+def _secure(request: Request) -> bool:
+    configured = ctx_of(request).secure_cookies
+    return configured if configured is not None else request.url.scheme == "https"
+
+
+def page_user(request: Request) -> User:
+    """Dependency of every page: the signed-in user (or a redirect to /login)."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    found = session_user(ctx_of(request).archive.ports, sid) if sid and len(sid) < 200 else None
+    if found is None:
+        raise LoginRequired()
+    request.state.user, request.state.session = found
+    return found[0]
+
+
+def check_csrf(request: Request, token: str) -> None:
+    session = getattr(request.state, "session", None)
+    if session is None or not token or not secrets.compare_digest(token.encode(), session.csrf_token.encode()):
+        raise CsrfError("the form has expired or did not come from this site (CSRF check failed); reload and retry")
+
+
+def api_user(request: Request) -> User:
+    """Dependency of every API route: the bearer token's user."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = token_user(ctx_of(request).archive.ports, token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        raise ApiAuthError("a valid bearer token is required (hujjat user token NAME)")
+    request.state.user = user
+    return user
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after sign-in (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+def _login_page(request: Request, next_url: str, error: str | None, status: int = 200) -> Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if len(token) < 20 or len(token) > 100:
+        token = secrets.token_urlsafe(32)
+    response = render(request, "login.html", status_code=status, csrf=token, next_url=next_url, error=error)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/login")
+    return response
+
+
+@router.get("/login", include_in_schema=False)
+def login_form(request: Request, next: str = "/") -> Response:
+    return _login_page(request, safe_next(next), None)
+
+
+@router.post("/login", include_in_schema=False)
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=2000)] = "",
+    totp: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    ctx = ctx_of(request)
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not csrf_token or not secrets.compare_digest(cookie.encode(), csrf_token.encode()):
+        return _login_page(request, safe_next(next), "The form expired; please sign in again.", 403)
+    client = f"ip:{request.client.host if request.client else '?'}"
+    name_key = f"user:{username.strip().casefold()}"
+    if ctx.limiter.blocked(client, name_key):
+        return _login_page(request, safe_next(next), "Too many failed attempts; wait a few minutes.", 429)
+    try:
+        user = authenticate(ctx.archive.ports, ctx.creds, username.strip(), password, totp)
+    except AuthError:
+        ctx.limiter.failed(client, name_key)
+        return _login_page(request, safe_next(next), "Wrong user name, password or code.", 401)
+    session_id, _ = start_session(ctx.archive.ports, user, previous=request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="lax", secure=_secure(request),
+                        path="/", max_age=12 * 3600)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    page_user(request)
+    check_csrf(request, csrf_token)
+    end_session(ctx_of(request).archive.ports, request.cookies[SESSION_COOKIE])
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

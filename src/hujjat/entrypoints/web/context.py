@@ -1,0 +1,166 @@
+"""What every request handler needs: the open archive, credentials, templates, the sign-in rate
+limiter and the job queue, kept on `app.state.ctx`; and rendering with the user's language and
+time zone."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from hujjat.adapters.gazetteer import default_gazetteer
+from hujjat.adapters.taxonomy_file import load_taxonomy
+from hujjat.bootstrap import Archive
+from hujjat.domain.accounts import User
+from hujjat.domain.errors import ArchiveError
+from hujjat.domain.vocabulary import Taxonomy
+from hujjat.entrypoints.web.i18n import Translator, translator
+from hujjat.ports.accounts import Credentials
+from hujjat.ports.places import PlaceResolver
+from hujjat.services.checkpoints import sign_checkpoint
+
+if TYPE_CHECKING:
+    from hujjat.entrypoints.web.jobs import JobRunner
+
+HERE = Path(__file__).resolve().parent
+SIGN_EVERY_SECONDS = 30.0
+
+
+class LoginLimiter:
+    """At most `limit` failed sign-ins per client address and per user name in `window` seconds."""
+
+    def __init__(self, limit: int = 10, window: float = 300.0) -> None:
+        self.limit, self.window = limit, window
+        self.failures: dict[str, deque[float]] = defaultdict(deque)
+        self.lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self.failures[key]
+        while q and now - q[0] > self.window:
+            q.popleft()
+        return q
+
+    def blocked(self, *keys: str) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            return any(len(self._recent(k, now)) >= self.limit for k in keys)
+
+    def failed(self, *keys: str) -> None:
+        now = time.monotonic()
+        with self.lock:
+            for k in keys:
+                self._recent(k, now).append(now)
+
+
+@dataclass
+class WebContext:
+    archive: Archive
+    creds: Credentials
+    env: jinja2.Environment
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    jobs: JobRunner | None = None
+    secure_cookies: bool | None = None  # None: Secure when the request came over https
+    last_signed: float = 0.0
+    sign_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    _taxonomy: Taxonomy | None = None
+    _places: PlaceResolver | bool | None = False
+
+    def taxonomy(self) -> Taxonomy:
+        if self._taxonomy is None:
+            self._taxonomy = load_taxonomy(self.archive.config.root)
+        return self._taxonomy
+
+    def places(self) -> PlaceResolver | None:
+        """The offline gazetteer (None when its package is missing: coordinates still work)."""
+        if self._places is False:
+            try:
+                self._places = default_gazetteer()
+            except ArchiveError:
+                self._places = None
+        return self._places if not isinstance(self._places, bool) else None
+
+    def sign_soon(self, force: bool = False) -> None:
+        """Sign the custody head now and then (every change is already chained; the signature
+        says the archive vouched for the head at that time)."""
+        with self.sign_lock:
+            if force or time.monotonic() - self.last_signed > SIGN_EVERY_SECONDS:
+                sign_checkpoint(self.archive.ports)
+                self.last_signed = time.monotonic()
+
+
+def template_env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,  # every value is escaped unless a template marks it safe
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["size"] = human_size
+    return env
+
+
+def human_size(size: float | int | None) -> str:
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value} B"
+
+
+def ctx_of(request: Request) -> WebContext:
+    ctx: WebContext = request.app.state.ctx
+    return ctx
+
+
+def _zone(user: User | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(user.timezone if user else "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def date_formatter(user: User | None, tr: Translator) -> Any:
+    zone = _zone(user)
+
+    def fmt(value: object, with_time: bool = True) -> str:
+        if value is None or value == "":
+            return ""
+        moment = value if isinstance(value, datetime) else None
+        if moment is None and isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                return value
+        if moment is None:
+            return str(value)
+        if moment.tzinfo is None:
+            return tr.date(moment, with_time=False)
+        return tr.date(moment.astimezone(zone), with_time=with_time)
+
+    return fmt
+
+
+def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    ctx = ctx_of(request)
+    user: User | None = getattr(request.state, "user", None)
+    session = getattr(request.state, "session", None)
+    tr = translator(user.language if user else request.cookies.get("hujjat_lang", "en"))
+    html = ctx.env.get_template(template).render(
+        request=request, user=user, csrf=session.csrf_token if session else values.pop("csrf", ""),
+        _=tr.gettext, lang=tr.language, fmt=date_formatter(user, tr), path=request.url.path, **values,
+    )
+    return HTMLResponse(html, status_code=status_code)

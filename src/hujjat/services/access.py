@@ -1,0 +1,212 @@
+"""Access-checked reads and sensitivity changes for the web application and the REST API.
+
+Every read a signed-in user makes goes through here, so both front ends share one answer to "may
+this user see it": records above the user's clearance are reported as not found (guessing ids
+reveals nothing), and every view of a restricted record is a custody entry (who looked at what,
+when, through which front end). Posts and captures have no sensitivity of their own yet and are
+visible to every signed-in user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from hujjat.domain.accounts import SENSITIVITIES, Forbidden, Right, User, require
+from hujjat.domain.errors import NotFound, UsageError
+from hujjat.domain.evidence import EvidenceItem
+from hujjat.ports.accounts import ItemPageQuery, ItemRow
+from hujjat.ports.incidents import IncidentFilter
+from hujjat.ports.search import SearchFilters, SearchHit, SearchResults
+from hujjat.services.context import ArchivePorts
+from hujjat.services.incidents import incident_detail, list_incidents
+from hujjat.services.queries import item_detail
+from hujjat.services.search import search
+
+OPEN_STATES = ("unverified", "corroborated", "disputed")
+
+
+def clearance(user: User) -> tuple[str, ...]:
+    return tuple(s for s in SENSITIVITIES if user.can_view(s))
+
+
+def _log_view(ports: ArchivePorts, user: User, kind: str, record_id: str, via: str) -> None:
+    with ports.uow() as tx:
+        tx.custody.append(user.name, "record.viewed", record_id, {"kind": kind, "via": via})
+
+
+def _hidden(kind: str, reference: str) -> NotFound:
+    return NotFound(f"no {kind} matches {reference!r}")
+
+
+def page_items(ports: ArchivePorts, user: User, query: ItemPageQuery) -> tuple[list[ItemRow], int]:
+    require(user, Right.READ)
+    allowed = clearance(user)
+    wanted = tuple(s for s in query.sensitivities if s in allowed) if query.sensitivities else allowed
+    if not wanted:
+        return [], 0
+    with ports.uow(read_only=True) as tx:
+        return tx.accounts.page_items(replace(query, sensitivities=wanted))
+
+
+def view_item(ports: ArchivePorts, user: User, reference: str, via: str = "web") -> dict[str, Any]:
+    """An item's full record, if the user may see it; a restricted one is logged as viewed."""
+    require(user, Right.READ)
+    try:
+        detail = item_detail(ports, reference)
+    except UsageError:
+        raise _hidden("evidence item", reference) from None
+    if not user.can_view(str(detail["sensitivity"])):
+        raise _hidden("evidence item", reference)
+    if detail["sensitivity"] == "restricted":
+        _log_view(ports, user, "item", str(detail["id"]), via)
+    return detail
+
+
+def item_for_bytes(ports: ArchivePorts, user: User, item_id: str, via: str = "web") -> EvidenceItem:
+    """The item whose bytes the user asks for (by exact id only), if visible; restricted: logged."""
+    require(user, Right.READ)
+    with ports.uow(read_only=True) as tx:
+        item = tx.items.get(item_id)
+    if item is None or not user.can_view(item.sensitivity.value):
+        raise _hidden("evidence item", item_id)
+    if item.sensitivity.value == "restricted":
+        _log_view(ports, user, "item.bytes", item.id, via)
+    return item
+
+
+def set_item_sensitivity(ports: ArchivePorts, user: User, item_id: str, level: str) -> None:
+    require(user, Right.EDIT_INCIDENTS)
+    if level not in SENSITIVITIES:
+        raise UsageError(f"invalid sensitivity {level!r}; expected one of: {', '.join(SENSITIVITIES)}")
+    if not user.can_view(level):
+        raise UsageError("you may not mark records restricted without access to restricted records")
+    with ports.uow() as tx:
+        current = tx.accounts.item_sensitivity(item_id)
+        if current is None or not user.can_view(current):
+            raise _hidden("evidence item", item_id)
+        if current != level:
+            tx.accounts.set_item_sensitivity(item_id, level)
+            tx.custody.append(user.name, "item.sensitivity_changed", item_id, {"from": current, "to": level})
+
+
+def view_incident(ports: ArchivePorts, user: User, reference: str, via: str = "web") -> dict[str, Any]:
+    require(user, Right.READ)
+    try:
+        detail = incident_detail(ports, reference)
+    except UsageError:
+        raise _hidden("incident", reference) from None
+    if not user.can_view(str(detail["sensitivity"])):
+        raise _hidden("incident", reference)
+    if detail["sensitivity"] == "restricted":
+        _log_view(ports, user, "incident", str(detail["id"]), via)
+    return detail
+
+
+def check_incident_visible(ports: ArchivePorts, user: User, reference: str) -> str:
+    """The incident's id when the user may see it (before changing it); NotFound otherwise."""
+    with ports.uow(read_only=True) as tx:
+        try:
+            incident = tx.incidents.resolve(reference)
+        except UsageError:
+            raise _hidden("incident", reference) from None
+    if not user.can_view(incident.sensitivity.value):
+        raise _hidden("incident", reference)
+    return incident.id
+
+
+def visible_incidents(ports: ArchivePorts, user: User, query: IncidentFilter,
+                      offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+    require(user, Right.READ)
+    allowed = clearance(user)
+    wanted = tuple(s for s in query.sensitivities if s in allowed) if query.sensitivities else allowed
+    if not wanted:
+        return []
+    records = list_incidents(ports, replace(query, sensitivities=wanted))
+    stop = None if limit is None else offset + limit
+    return list(islice(records, offset, stop))
+
+
+def _hit_visible(user: User, hit: SearchHit, levels: dict[tuple[str, str], str]) -> bool:
+    level = levels.get((hit.kind, hit.record_id), "internal")
+    return user.can_view(level)
+
+
+def visible_search(ports: ArchivePorts, user: User, query: str, filters: SearchFilters | None = None,
+                   order: str = "relevance", limit: int = 20, offset: int = 0) -> SearchResults:
+    """Search results without the records the user may not see (facet counts are the index's)."""
+    require(user, Right.READ)
+    results = search(ports, query, filters, order, limit, offset)
+    if user.restricted_access:
+        return results
+    levels: dict[tuple[str, str], str] = {}
+    with ports.uow(read_only=True) as tx:
+        for hit in results.hits:
+            if hit.kind == "evidence":
+                levels[(hit.kind, hit.record_id)] = tx.accounts.item_sensitivity(hit.record_id) or "restricted"
+            elif hit.kind == "incident":
+                found = tx.incidents.get(hit.record_id)
+                levels[(hit.kind, hit.record_id)] = found.sensitivity.value if found else "restricted"
+    kept = [h for h in results.hits if _hit_visible(user, h, levels)]
+    hidden = len(results.hits) - len(kept)
+    return replace(results, hits=kept, total=max(0, results.total - hidden))
+
+
+def dashboard(ports: ArchivePorts, user: User, activity: int = 15) -> dict[str, Any]:
+    """Counts, recent custody activity (details only for users cleared for restricted records,
+    since details may name them) and the verification queue."""
+    require(user, Right.READ)
+    with ports.uow(read_only=True) as tx:
+        counts = tx.accounts.table_counts(("items", "posts", "captures", "incidents", "users"))
+        recent = tx.accounts.recent_custody(activity)
+    if not user.restricted_access:
+        recent = [{k: v for k, v in e.items() if k != "details"} for e in recent]
+    queue: list[dict[str, Any]] = []
+    if counts.get("incidents"):
+        queue = visible_incidents(ports, user, IncidentFilter(states=OPEN_STATES), 0, 20)
+    return {"counts": counts, "activity": recent, "queue": queue}
+
+
+def parse_when(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def check_target_visible(ports: ArchivePorts, user: User, reference: str) -> None:
+    """Before linking: an evidence item the user may not see is reported as not found."""
+    with ports.uow(read_only=True) as tx:
+        try:
+            item = tx.items.resolve(reference)
+        except (NotFound, UsageError):
+            return  # not an item: posts and captures are visible to all signed-in users
+    if not user.can_view(item.sensitivity.value):
+        raise _hidden("evidence item", reference)
+
+
+def check_level(user: User, level: str | None) -> None:
+    """Nobody may mark a record at a level they could not see themselves."""
+    if level and level in SENSITIVITIES and not user.can_view(level):
+        raise UsageError("you may not mark records restricted without access to restricted records")
+
+
+def check_package_selection(ports: ArchivePorts, user: User, incident_refs: list[str]) -> list[str]:
+    """Incident ids for a package, refused when an incident or an item it links to (which the
+    package would carry) is above the user's clearance."""
+    require(user, Right.EXPORT)
+    ids = [check_incident_visible(ports, user, ref) for ref in incident_refs]
+    with ports.uow(read_only=True) as tx:
+        for incident_id in ids:
+            for link in tx.incidents.links(incident_id):
+                if link.target_kind == "item":
+                    level = tx.accounts.item_sensitivity(link.target_id) or "restricted"
+                    if not user.can_view(level):
+                        raise Forbidden("a linked evidence item is restricted; ask someone cleared for it")
+    return ids
