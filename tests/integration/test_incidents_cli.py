@@ -280,3 +280,12 @@ def test_links_to_captures_and_reference_incidents_stay_apart(cli: Any, sqlite_a
         assert result.code == 1 and message in result.err, (args, result.err)
     shown = _json(cli("incident", "show", reference, "--json"))
     assert shown["reference"] and shown["history"][0]["action"] == "imported"
+
+
+def test_incidents_are_searchable_after_each_change(cli: Any, sqlite_archive: Path) -> None:
+    iid = _new(cli, "--description", "Задержаны рабочие в общежитии")["id"]
+    found = cli("search", "общежитие")
+    assert found.code == 0 and iid in found.out
+    _json(cli("incident", "review", iid, "--state", "disputed", "--note", "the video is older", "--as", "bob",
+              "--json"))
+    assert iid in cli("search", "общежитие", "--state", "disputed").out

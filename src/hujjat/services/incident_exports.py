@@ -34,6 +34,7 @@ from hujjat.domain.vocabulary import Taxonomy
 from hujjat.ports.incidents import IncidentFilter
 from hujjat.ports.places import PlaceResolver
 from hujjat.services.context import ArchivePorts
+from hujjat.services.search import refresh_records
 
 FORMATS = ("acled", "geojson", "json")
 MAX_IMPORT_ERRORS = 20
@@ -165,6 +166,7 @@ def import_acled(ports: ArchivePorts, taxonomy: Taxonomy, places: PlaceResolver 
     now = ports.clock.now()
     summary = ImportSummary()
     parsed: list[Incident] = []
+    touched: list[str] = []
     seen: set[str] = set()
     for line, raw in _read_rows(path):
         try:
@@ -195,6 +197,7 @@ def import_acled(ports: ArchivePorts, taxonomy: Taxonomy, places: PlaceResolver 
                 tx.custody.append(ports.actor, "incident.imported", incident.id,
                                   {"source": incident.source, "record": record})
                 summary.added += 1
+                touched.append(incident.id)
                 continue
             if existing.external == incident.external:
                 summary.unchanged += 1
@@ -208,6 +211,8 @@ def import_acled(ports: ArchivePorts, taxonomy: Taxonomy, places: PlaceResolver 
             tx.custody.append(ports.actor, "incident.reimported", updated.id,
                               {"source": updated.source, "version": updated.version, "changes": diff})
             summary.updated += 1
+            touched.append(updated.id)
         tx.custody.append(ports.actor, "incidents.imported", None,
                           {"format": "acled", "file": path.name, **summary.as_dict()})
+    refresh_records(ports, "incident", touched)
     return summary.as_dict()

@@ -38,6 +38,7 @@ from hujjat.ports import Transaction
 from hujjat.ports.incidents import IncidentFilter
 from hujjat.ports.places import PlaceResolver
 from hujjat.services.context import ArchivePorts
+from hujjat.services.search import refresh_records
 
 
 @dataclass
@@ -164,6 +165,7 @@ def create_incident(ports: ArchivePorts, taxonomy: Taxonomy, places: PlaceResolv
         tx.incidents.add(incident)
         _record_version(tx, ports, incident, "created", {"record": record})
         tx.custody.append(ports.actor, "incident.created", incident.id, {"record": record})
+    refresh_records(ports, "incident", [incident.id])
     return record
 
 
@@ -193,6 +195,7 @@ def edit_incident(ports: ArchivePorts, taxonomy: Taxonomy, places: PlaceResolver
         tx.incidents.save(updated)
         _record_version(tx, ports, updated, "edited", diff)
         tx.custody.append(ports.actor, "incident.edited", updated.id, {"version": updated.version, "changes": diff})
+    refresh_records(ports, "incident", [updated.id])
     return updated.to_record()
 
 
@@ -246,6 +249,7 @@ def review_incident(ports: ArchivePorts, reference: str, state: str, note: str) 
         details: dict[str, Any] = {"review": review_id, "from": record.from_state.value, "to": record.to_state.value,
                    "note": record.note, "version": updated.version}
         tx.custody.append(ports.actor, "incident.reviewed", incident.id, details)
+    refresh_records(ports, "incident", [updated.id])
     return {"id": updated.id, "state": updated.state, **details, "reviewer": ports.actor, "at": now.isoformat()}
 
 
