@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
+from rich.progress import DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from hujjat.bootstrap import Archive
 from hujjat.domain.errors import HujjatError, UsageError
@@ -66,6 +69,19 @@ def _print_report(report: PackageReport) -> None:
     )
 
 
+@contextmanager
+def _bytes_progress(label: str, quiet: bool) -> Iterator[Callable[[int], None] | None]:
+    """A byte counter on stderr (none with --json)."""
+    if quiet:
+        yield None
+        return
+    with Progress(
+        TextColumn(label), DownloadColumn(), TransferSpeedColumn(), console=err, transient=True
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda n: bar.advance(task, n)
+
+
 def _timestamp_config(arch: Archive, tsa: str | None, roots: Path | None) -> tuple[str, list[Any]]:
     section = arch.config.extra.get("timestamp") or {}
     url = tsa or section.get("tsa_url")
@@ -100,13 +116,15 @@ def register(app: typer.Typer) -> None:
         """Write a signed BagIt package of evidence, incidents and their custody history."""
         with archive_session(archive, actor) as arch:
             section = arch.config.extra.get("package") or {}
-            result = write_bag(
-                arch.ports,
-                out_dir,
-                items=item or [],
-                incidents=incident or [],
-                organization=organization or section.get("organization"),
-            )
+            with _bytes_progress("export", json_out) as on_bytes:
+                result = write_bag(
+                    arch.ports,
+                    out_dir,
+                    items=item or [],
+                    incidents=incident or [],
+                    organization=organization or section.get("organization"),
+                    on_bytes=on_bytes,
+                )
         if json_out:
             print_json(result.__dict__)
         else:
@@ -147,9 +165,14 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Import a package from another archive, keeping its custody excerpt and signature."""
-        with archive_session(archive, actor) as arch:
+        with archive_session(archive, actor) as arch, _bytes_progress("import", json_out) as on_bytes:
             result = import_bag(
-                arch.ports, path, force=force, pinned_key=_read(key, "key file"), tsa_roots=_roots(tsa_roots)
+                arch.ports,
+                path,
+                force=force,
+                pinned_key=_read(key, "key file"),
+                tsa_roots=_roots(tsa_roots),
+                on_bytes=on_bytes,
             )
         if json_out:
             print_json({k: v for k, v in result.__dict__.items() if k != "report"} | {"ok": result.report.ok})
