@@ -30,6 +30,11 @@ def test_lenient_parsing_never_fails(query: str) -> None:
     parse_query(query)
 
 
+@pytest.mark.parametrize("query", ["(" * 999 + "a", "-" * 999 + "a", ")" * 999, "-(" * 30 + "a", "NOT " * 60 + "a"])
+def test_deep_nesting_does_not_recurse_without_bound(query: str) -> None:
+    parse_query(query)
+
+
 def test_too_long_or_too_many_words_is_a_clear_error() -> None:
     with pytest.raises(QueryError, match="too long"):
         parse_query("x" * 10_000)

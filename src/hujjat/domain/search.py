@@ -28,6 +28,7 @@ from hujjat.domain.errors import HujjatError
 
 MAX_QUERY_CHARS = 1000
 MAX_WORDS = 64
+MAX_DEPTH = 16
 KINDS = ("post", "incident", "evidence", "capture")
 FIELDS = {
     "chat": "source",
@@ -158,8 +159,8 @@ class _Parser:
         after = self.tokens[self.pos + 1] if self.pos + 1 < len(self.tokens) else None
         if token == "NOT" or (token == "-" and after in ("(", '"')):
             self.take()
-        elif token is not None and token.startswith("-") and len(token) > 1:
-            self.tokens[self.pos] = token[1:]
+        elif token is not None and token.startswith("-") and token.strip("-"):
+            self.tokens[self.pos] = token.lstrip("-")  # --word is -word
         else:
             return self.primary(depth)
         negated = self.peek()
@@ -176,6 +177,8 @@ class _Parser:
 
     def primary(self, depth: int) -> Node | None:
         token = self.take()
+        if token == "(" and depth >= MAX_DEPTH:
+            return None  # nesting this deep is ignored rather than followed
         if token == "(":
             inner = self.or_expr(depth + 1)
             if self.peek() == ")":
