@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
-from hujjat.domain.errors import ArchiveError, UsageError
+from hujjat.domain.errors import ArchiveError, HujjatError, UsageError
 from hujjat.ports.search import SearchDocument, SearchFilters, SearchIndex, SearchResults
 from hujjat.services.context import ArchivePorts
 
@@ -67,8 +67,13 @@ def refresh_records(ports: ArchivePorts, kind: str, record_ids: Sequence[str]) -
 
 
 def _item_text(ports: ArchivePorts, sha256: str) -> str:
-    with ports.store.open(sha256) as handle:
-        data = handle.read(MAX_TEXT_BYTES)
+    """The start of a text item; empty when the bytes cannot be read (the index is derived data:
+    a missing object is for `hujjat verify` to report, not a reason to fail an intake)."""
+    try:
+        with ports.store.open(sha256) as handle:
+            data = handle.read(MAX_TEXT_BYTES)
+    except (OSError, HujjatError):
+        return ""
     return data.decode("utf-8", errors="replace")
 
 

@@ -17,7 +17,8 @@ from hujjat.processing.text.language import LanguageDetector
 from hujjat.processing.text.normalise import iter_words
 from hujjat.processing.text.stemming import STRATEGIES, stem, strategy_for, surface
 
-MAX_DOC_TERMS = 10_000  # PostgreSQL keeps word positions only up to 16,383
+MAX_DOC_TERMS = 10_000
+SNIPPET_SCAN = 100_000  # characters searched for a match to show; long texts show their start  # PostgreSQL keeps word positions only up to 16,383
 
 
 class SearchTextAnalyzer:
@@ -48,7 +49,7 @@ class SearchTextAnalyzer:
         return result
 
     def snippet(self, text: str, language: str, terms: Sequence[Term], width: int = 240) -> str:
-        text = unicodedata.normalize("NFC", text)
+        text = unicodedata.normalize("NFC", text[:SNIPPET_SCAN])
         strategy = strategy_for(language)
         marks: list[tuple[int, int]] = []
         for start, end, word in iter_words(text):
