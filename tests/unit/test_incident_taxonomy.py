@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,18 @@ def test_any_extension_is_merged_or_refused_with_a_taxonomy_error(extension: dic
     base = {"types": {"raid": {"label": "Raid"}}}
     with contextlib.suppress(TaxonomyError):
         parse_taxonomy(merge_documents(base, extension))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("targets:\n  workers: {label: Workers, inter: 7, religion: any}\n", "records no religion"),
+        ("types:\n  raid:\n    ethnicity: x\n", "records no ethnicity"),
+        ("types:\n  raid:\n    lable: Raid\n", "unknown key(s) lable"),
+        ("colours: {a: b}\n", "unknown key(s) colours"),
+    ],
+)
+def test_unknown_keys_and_protected_categories_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "taxonomy.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(TaxonomyError, match=re.escape(message)):
+        load_taxonomy(tmp_path)

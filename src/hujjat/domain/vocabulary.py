@@ -34,6 +34,12 @@ ACLED_INTER_LABELS = {
 }
 
 
+TOP_KEYS = frozenset({"version", "types", "actors", "targets", "acled_regions"})
+TYPE_KEYS = frozenset({"label", "acled", "acled_if_detained", "subtypes", "disabled", "description"})
+SUBTYPE_KEYS = frozenset({"label", "acled", "description"})
+GROUP_KEYS = frozenset({"label", "inter", "acled_name", "description"})
+
+
 class TaxonomyError(HujjatError):
     """The taxonomy file is malformed, or a value is not in the taxonomy."""
 
@@ -129,9 +135,20 @@ def merge_documents(base: Mapping[str, Any], extension: Mapping[str, Any]) -> di
     return merged
 
 
-def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+# Hujjat never files people under these categories; a taxonomy may not add them as fields.
+PROTECTED = frozenset({"religion", "ethnicity", "ethnic_group", "race", "origin", "nationality", "citizenship"})
+
+
+def _mapping(value: Any, where: str, allowed: frozenset[str] | None = None) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise TaxonomyError(f"{where}: expected a mapping, got {type(value).__name__}")
+    if allowed is not None:
+        protected = sorted(str(k) for k in value if str(k).lower() in PROTECTED)
+        if protected:
+            raise TaxonomyError(f"{where}: Hujjat records no {', '.join(protected)} of people as a category")
+        unknown = sorted(str(k) for k in value if k not in allowed)
+        if unknown:
+            raise TaxonomyError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
     return value
 
 
@@ -172,7 +189,7 @@ def _groups(value: Any, where: str) -> dict[str, Group]:
     groups = {}
     for key, raw in _mapping(value, where).items():
         spot = f"{where}.{key}"
-        body = _mapping(raw, spot)
+        body = _mapping(raw, spot, GROUP_KEYS)
         inter = body.get("inter", 8)
         if not isinstance(inter, int) or isinstance(inter, bool) or inter not in ACLED_INTER_LABELS:
             raise TaxonomyError(f"{spot}.inter: expected an ACLED actor code 1-8")
@@ -183,11 +200,11 @@ def _groups(value: Any, where: str) -> dict[str, Group]:
 
 
 def _event_type(key: Any, raw: Any, where: str) -> EventType:
-    body = _mapping(raw, where)
+    body = _mapping(raw, where, TYPE_KEYS)
     subtypes = {}
     for sub_key, sub_raw in _mapping(body.get("subtypes") or {}, f"{where}.subtypes").items():
         spot = f"{where}.subtypes.{sub_key}"
-        sub = _mapping(sub_raw, spot)
+        sub = _mapping(sub_raw, spot, SUBTYPE_KEYS)
         subtypes[_slug(sub_key, spot)] = SubType(
             sub_key, _text(sub.get("label"), f"{spot}.label"), _coding(sub.get("acled"), f"{spot}.acled")
         )
@@ -206,7 +223,7 @@ def _event_type(key: Any, raw: Any, where: str) -> EventType:
 
 def parse_taxonomy(document: Any, sources: tuple[str, ...] = ()) -> Taxonomy:
     """Check a parsed (merged) taxonomy document and build the Taxonomy."""
-    doc = _mapping(document, "taxonomy")
+    doc = _mapping(document, "taxonomy", TOP_KEYS)
     version = doc.get("version", 1)
     if version != 1:
         raise TaxonomyError(f"taxonomy.version: unsupported version {version!r} (expected 1)")
