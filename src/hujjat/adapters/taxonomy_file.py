@@ -33,7 +33,7 @@ def _read(text: str, name: str) -> dict[str, Any]:
 
 def load_taxonomy(archive_root: Path | None = None, extra: Path | None = None) -> Taxonomy:
     """The shipped taxonomy, extended by `<archive>/taxonomy.yaml` and then by `extra` if given."""
-    shipped = importlib.resources.files("hujjat.vocab").joinpath("taxonomy.yaml").read_text("utf-8")
+    shipped = importlib.resources.files("hujjat").joinpath("vocab", "taxonomy.yaml").read_text("utf-8")
     document = _read(shipped, SHIPPED)
     sources = [SHIPPED]
     for path in (archive_root / ARCHIVE_TAXONOMY if archive_root else None, extra):

@@ -115,7 +115,7 @@ def _fill(db: sqlite3.Connection, data: Path) -> None:
                 country_names.add((key, c["iso"]))
     db.executemany("INSERT INTO country_names VALUES (?,?)", sorted(country_names))
     regions = []
-    admin1 = importlib.resources.files("hujjat.vocab").joinpath("geonames_admin1.tsv").read_text("utf-8")
+    admin1 = importlib.resources.files("hujjat").joinpath("vocab", "geonames_admin1.tsv").read_text("utf-8")
     for line in admin1.splitlines()[2:]:
         cc, code, name = line.split("\t")
         key, _ = region_key(name)
