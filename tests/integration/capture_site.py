@@ -1,6 +1,6 @@
 """A small local web site for capture tests, served on 127.0.0.1 from a thread.
 
-Pages: one with an image and a video, a redirect, a 404, a slow response, and Cyrillic pages
+Pages: one with an image, a lazy-loaded image (data-src only) and a video, a redirect, a 404, a slow response, and Cyrillic pages
 served without a charset in Content-Type (declared only in a <meta>, or not at all, in
 windows-1251 and in UTF-8). Everything is generated here; nothing leaves the machine.
 """
@@ -36,11 +36,12 @@ class Site:
 
 def build_pages(folder: Path) -> dict[str, tuple[int, str | None, bytes]]:
     png = make_png(folder / "photo.png", width=120, height=80).read_bytes()
+    lazy = make_png(folder / "lazy.png", width=60, height=40, seed=1).read_bytes()
     mp4 = make_video(
         folder / "clip.mp4", seconds=0.4, fps=5, width=64, height=48, faststart=True
     ).read_bytes()
     media_page = _html(
-        '<h1>Raid</h1><img src="/photo.png" alt="photo"><video src="/clip.mp4" controls width="64"></video>',
+        '<h1>Raid</h1><img src="/photo.png" alt="photo"><img data-src="/lazy.png" alt="lazy-loaded"><video src="/clip.mp4" controls width="64"></video>',
         title="Media page",
     )
     plain = _html("<p>Plain page after a redirect</p>", title="Plain")
@@ -50,6 +51,7 @@ def build_pages(folder: Path) -> dict[str, tuple[int, str | None, bytes]]:
     return {
         "/media.html": (200, "text/html; charset=utf-8", media_page.encode("utf-8")),
         "/photo.png": (200, "image/png", png),
+        "/lazy.png": (200, "image/png", lazy),
         "/clip.mp4": (200, "video/mp4", mp4),
         "/plain.html": (200, "text/html; charset=utf-8", plain.encode("utf-8")),
         "/cyr-meta.html": (200, "text/html", cyr_meta),

@@ -60,9 +60,8 @@ def register(app: typer.Typer) -> None:
             print_json(report)
         else:
             state = "[green]ok[/green]" if result.ok else "[red]failed[/red]"
-            out.print(
-                f"capture {report['id']} {state}  {escape(report['final_url'] or url)}  HTTP {report['status']}"
-            )
+            answer = f"HTTP {report['status']}" if report["status"] is not None else "no HTTP response"
+            out.print(f"capture {report['id']} {state}  {escape(report['final_url'] or url)}  {answer}")
             if report["error"]:
                 out.print(f"  reason: {escape(report['error'])}")
             for artefact in map(artefact_view, result.artefacts):
@@ -97,9 +96,10 @@ def print_capture(detail: dict[str, Any], json_out: bool) -> None:
     out.print(f"[bold]capture {detail['id']}[/bold]  {detail['state']}  {escape(detail['url'])}")
     if detail["final_url"] and detail["final_url"] != detail["url"]:
         out.print(f"final URL {escape(detail['final_url'])}")
-    out.print(
-        f"HTTP {detail['status']} {escape(detail['status_text'] or '')}  started {detail['started_at']}"
-    )
+    answer = "no HTTP response"
+    if detail["status"] is not None:
+        answer = f"HTTP {detail['status']} {escape(detail['status_text'] or '')}"
+    out.print(f"{answer}  started {detail['started_at']}  finished {detail['finished_at']}")
     if detail["error"]:
         out.print(f"reason: {escape(detail['error'])}")
     if detail["title"]:

@@ -51,6 +51,17 @@ MEDIA_QUERY = """() => {
   return out;
 }"""
 EMBEDS_QUERY = "() => document.querySelectorAll('video, audio, iframe, embed, object').length"
+# Images the page shows or means to show (lazy loaders keep the real URL in data-src / data-original).
+IMAGES_QUERY = """() => {
+  const out = [];
+  for (const img of document.querySelectorAll('img')) {
+    for (const src of [img.currentSrc, img.src, img.dataset.src, img.dataset.original, img.dataset.lazySrc]) {
+      if (src) out.push(new URL(src, document.baseURI).href);
+    }
+  }
+  return out;
+}"""
+MAX_EXTRA_IMAGES = 200
 NET_ERRORS = {
     "ERR_NAME_NOT_RESOLVED": "DNS lookup failed",
     "ERR_NAME_RESOLUTION_FAILED": "DNS lookup failed",
@@ -182,6 +193,7 @@ class ChromiumCapturer:
                 self._describe_document(main, snapshot, workdir)
             if snapshot.status is not None:  # the server answered: the page shows something
                 self._render(page, workdir, snapshot)
+                self._fetch_unloaded_images(page, recorder.exchanges, timeout, snapshot)
                 self._keep_images(recorder.exchanges, workdir, snapshot)
                 if snapshot.error is None and self.fetch_page_media:
                     self._media(page, workdir, timeout, snapshot)
@@ -246,6 +258,43 @@ class ChromiumCapturer:
                 snapshot.files.append(CapturedFile(role, path, snapshot.final_url))
             except PlaywrightError as exc:
                 snapshot.warnings.append(f"{action} failed: {str(exc).splitlines()[0]}")
+
+    @staticmethod
+    def _fetch_unloaded_images(
+        page: Page, exchanges: list[Exchange], timeout: float, snapshot: PageSnapshot
+    ) -> None:
+        """Fetch the <img> URLs the browser never loaded (lazy loading, data-src), into the WARC too."""
+        try:
+            wanted = [str(u) for u in page.evaluate(IMAGES_QUERY)]
+        except PlaywrightError as exc:
+            snapshot.warnings.append(f"could not list the page's images: {str(exc).splitlines()[0]}")
+            return
+        loaded = {ex.url for ex in exchanges}
+        missing = [
+            u for u in dict.fromkeys(wanted) if u not in loaded and urlsplit(u).scheme in ("http", "https")
+        ]
+        for url in missing[:MAX_EXTRA_IMAGES]:
+            try:
+                response = page.request.get(url, timeout=timeout * 1000, max_redirects=5)
+                body = response.body()
+            except PlaywrightError as exc:
+                snapshot.warnings.append(f"image {url}: {str(exc).splitlines()[0]}")
+                continue
+            exchanges.append(
+                Exchange(
+                    url=response.url,
+                    method="GET",
+                    request_headers=[],
+                    status=response.status,
+                    status_text=response.status_text,
+                    response_headers=[(h["name"], h["value"]) for h in response.headers_array],
+                    body=body,
+                    resource_type="Image",
+                    time=datetime.now(UTC),
+                )
+            )
+        if len(missing) > MAX_EXTRA_IMAGES:
+            snapshot.warnings.append(f"{len(missing) - MAX_EXTRA_IMAGES} more unloaded images not fetched")
 
     @staticmethod
     def _keep_images(exchanges: list[Exchange], workdir: Path, snapshot: PageSnapshot) -> None:
