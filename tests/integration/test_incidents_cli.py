@@ -289,3 +289,14 @@ def test_incidents_are_searchable_after_each_change(cli: Any, sqlite_archive: Pa
     _json(cli("incident", "review", iid, "--state", "disputed", "--note", "the video is older", "--as", "bob",
               "--json"))
     assert iid in cli("search", "общежитие", "--state", "disputed").out
+
+
+def test_place_find_and_taxonomy_show_for_people(cli: Any, sqlite_archive: Path) -> None:
+    found = _json(cli("place", "find", "Душанбе", "--json", archive=False))
+    assert (found["name"], found["country_code"], found["geo_precision"]) == ("Dushanbe", "TJ", 1)
+    text = cli("place", "find", "near Toshkent", archive=False)
+    assert text.code == 0 and "Tashkent" in text.out and "geo precision 2" in text.out
+    missing = cli("place", "find", "Xqzzvbnmkjh", archive=False)
+    assert missing.code == 1 and "no place matches" in missing.err
+    shown = cli("taxonomy", "show")
+    assert shown.code == 0 and "dormitory-raid" in shown.out and "Strategic developments / Arrests" in shown.out
