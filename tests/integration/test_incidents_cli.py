@@ -300,3 +300,13 @@ def test_place_find_and_taxonomy_show_for_people(cli: Any, sqlite_archive: Path)
     assert missing.code == 1 and "no place matches" in missing.err
     shown = cli("taxonomy", "show")
     assert shown.code == 0 and "dormitory-raid" in shown.out and "Strategic developments / Arrests" in shown.out
+
+
+def test_restricted_incidents_leave_only_when_named(cli: Any, sqlite_archive: Path, tmp_path: Path) -> None:
+    hidden = _new(cli, "--sensitivity", "restricted")["id"]
+    shown = _new(cli)["id"]
+    out = tmp_path / "x.json"
+    _json(cli("export", "incidents", str(out), "--json"))
+    assert [i["id"] for i in json.loads(out.read_text(encoding="utf-8"))["incidents"]] == [shown]
+    _json(cli("export", "incidents", str(out), "--sensitivity", "restricted", "--json"))
+    assert [i["id"] for i in json.loads(out.read_text(encoding="utf-8"))["incidents"]] == [hidden]

@@ -28,8 +28,11 @@ StateOpt = Annotated[list[str] | None, typer.Option("--state", help="Only these 
 FromOpt = Annotated[str | None, typer.Option("--from", help="Only incidents starting on or after YYYY-MM-DD.")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Only incidents starting on or before YYYY-MM-DD.")]
 SensOpt = Annotated[
-    list[str] | None, typer.Option("--sensitivity", help="Only these sensitivity levels (repeatable).")
+    list[str] | None,
+    typer.Option("--sensitivity", help="Only these levels (repeatable; default public and internal: restricted "
+                 "incidents leave the archive only when named)."),
 ]
+DEFAULT_SENSITIVITIES = ["public", "internal"]
 RefOpt = Annotated[bool, typer.Option("--include-reference", help="Also export reference (imported) incidents.")]
 
 
@@ -39,7 +42,7 @@ def _export(archive: Path, actor: str | None, target: Path, fmt: str, states: li
     from hujjat.entrypoints.cli.incidents import build_filter, load_archive_taxonomy, optional_places
     from hujjat.services.incident_exports import export_incidents
 
-    query = build_filter(states, date_from, date_to, sensitivity, include_reference)
+    query = build_filter(states, date_from, date_to, sensitivity or DEFAULT_SENSITIVITIES, include_reference)
     with archive_session(archive, actor) as arch:
         taxonomy = load_archive_taxonomy(arch.config.root)
         summary = export_incidents(arch.ports, taxonomy, optional_places(), target, query, fmt,
