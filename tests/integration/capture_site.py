@@ -91,7 +91,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @contextmanager
 def serve(folder: Path) -> Iterator[Site]:
-    handler = type("Handler", (_Handler,), {"pages": build_pages(folder)})
+    handler: type[_Handler] = type("Handler", (_Handler,), {"pages": build_pages(folder)})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

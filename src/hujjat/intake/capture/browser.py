@@ -62,6 +62,9 @@ IMAGES_QUERY = """() => {
   return out;
 }"""
 MAX_EXTRA_IMAGES = 200
+# Bodies are held in memory on their way into the WARC; larger ones (long videos the page streams)
+# are left out of it with a warning, and media comes through media.py, which streams to disk.
+MAX_WARC_BODY = 256 * 1024 * 1024
 NET_ERRORS = {
     "ERR_NAME_NOT_RESOLVED": "DNS lookup failed",
     "ERR_NAME_RESOLUTION_FAILED": "DNS lookup failed",
@@ -101,6 +104,7 @@ class _Recorder:
     def __init__(self, session: CDPSession) -> None:
         self.session = session
         self.exchanges: list[Exchange] = []
+        self.left_out: list[str] = []
         session.on("Fetch.requestPaused", self._paused)
         session.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Response"}]})
 
@@ -109,16 +113,25 @@ class _Recorder:
         try:
             status = event.get("responseStatusCode")
             if status is not None and not event.get("responseErrorReason"):
-                self.exchanges.append(self._exchange(event, int(status)))
+                exchange = self._exchange(event, int(status))
+                if exchange is not None:
+                    self.exchanges.append(exchange)
         except PlaywrightError:
             pass  # the page went away or the body is unavailable (a redirect, a cancelled load)
         finally:
             with contextlib.suppress(PlaywrightError):
                 self.session.send("Fetch.continueRequest", {"requestId": request_id})
 
-    def _exchange(self, event: dict[str, Any], status: int) -> Exchange:
+    def _exchange(self, event: dict[str, Any], status: int) -> Exchange | None:
         request = event["request"]
         body = b""
+        declared = next(
+            (h["value"] for h in event.get("responseHeaders") or [] if h["name"].lower() == "content-length"),
+            "",
+        )
+        if declared.strip().isdigit() and int(declared) > MAX_WARC_BODY:
+            self.left_out.append(f"{request['url']}: {int(declared)} bytes, too large for the WARC; left out")
+            return None
         if not 300 <= status < 400:
             got = self.session.send("Fetch.getResponseBody", {"requestId": event["requestId"]})
             body = base64.b64decode(got["body"]) if got.get("base64Encoded") else got["body"].encode("utf-8")
@@ -185,6 +198,7 @@ class ChromiumCapturer:
         context = self._browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=False)
         try:
             page = context.new_page()
+            page.set_default_timeout(timeout * 1000)
             recorder = _Recorder(context.new_cdp_session(page))
             snapshot = PageSnapshot(url=url, tool=self.tool)
             self._load(page, url, timeout, snapshot)
@@ -197,6 +211,7 @@ class ChromiumCapturer:
                 self._keep_images(recorder.exchanges, workdir, snapshot)
                 if snapshot.error is None and self.fetch_page_media:
                     self._media(page, workdir, timeout, snapshot)
+            snapshot.warnings.extend(recorder.left_out)
             self._archive(recorder.exchanges, workdir, snapshot)
         finally:
             with contextlib.suppress(PlaywrightError):
