@@ -11,6 +11,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from hujjat.adapters.blobs import open_store
+from hujjat.adapters.crypto.archive import encryption_table, unlock
+from hujjat.adapters.crypto.keyring import Keyring, Secret, create_keyring
+from hujjat.adapters.crypto.wiring import protect_store, sqlcipher_key
 from hujjat.adapters.db.engine import create_db_engine, upgrade_schema
 from hujjat.adapters.db.repositories import SqlUnitOfWork
 from hujjat.adapters.db.tables import archive_info
@@ -90,10 +93,17 @@ def _fingerprinter(config: ArchiveConfig) -> PdqFingerprinter | None:
     return PdqFingerprinter(settings, FaissHashIndex(config.root / INDEX_DIR))
 
 
-def _build(config: ArchiveConfig, signer: Ed25519Signer, actor: str) -> Archive:
-    engine = create_db_engine(config.database_url)
+def _build(
+    config: ArchiveConfig, signer: Ed25519Signer, actor: str, keyring: Keyring | None = None
+) -> Archive:
+    # None unless hujjat.toml has `[encryption]` (docs/protection.md); asks for the secret.
+    keyring = keyring or unlock(config.root, config.extra)
+    engine = create_db_engine(config.database_url, sqlcipher_key(config.extra, keyring, config.database_url))
     upgrade_schema(engine)
-    store = open_store(config.store_spec, config.root, config.s3_endpoint_url, config.s3_region)
+    store = protect_store(
+        open_store(config.store_spec, config.root, config.s3_endpoint_url, config.s3_region),
+        engine, keyring, config.extra,
+    )
     clock = SystemClock()
     ports = ArchivePorts(
         archive_id=config.archive_id,
@@ -117,6 +127,7 @@ def init_archive(
     s3_endpoint: str | None = None,
     s3_region: str | None = None,
     actor: str | None = None,
+    encrypt: Secret | None = None,
 ) -> Archive:
     root = root.resolve()
     if (root / "hujjat.toml").exists():
@@ -132,8 +143,12 @@ def init_archive(
         config.store = store
     config.s3_endpoint, config.s3_region = s3_endpoint, s3_region
     signer = Ed25519Signer.create(root / KEY_DIR)
+    keyring = None
+    if encrypt is not None:
+        keyring = create_keyring(root / KEY_DIR, encrypt)
+        config.extra["encryption"] = encryption_table(config.database_url)
     write_config(config)
-    archive = _build(config, signer, default_actor(actor))
+    archive = _build(config, signer, default_actor(actor), keyring)
     with archive.engine.begin() as conn:
         existing = conn.execute(sa.select(sa.func.count()).select_from(archive_info)).scalar_one()
         if existing:

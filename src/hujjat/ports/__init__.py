@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from hujjat.ports.incidents import IncidentRepository
     from hujjat.ports.packages import PackageRepository
     from hujjat.ports.posts import PostRepository
+    from hujjat.ports.protection import ProtectionRepository
 
 ProgressCallback = Callable[[int], None]
 
@@ -148,6 +149,9 @@ class Transaction(Protocol):
 
     @property
     def accounts(self) -> AccountRepository: ...
+
+    @property
+    def protection(self) -> ProtectionRepository: ...
 
 
 class UnitOfWork(Protocol):

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hujjat.domain.custody import verify_chain
+from hujjat.domain.errors import HujjatError
+from hujjat.ports.protection import EncryptingStore
 from hujjat.services.context import ArchivePorts
+from hujjat.services.packages import TokenCheck, audit_timestamps
 
 CHUNK = 1024 * 1024
 
@@ -29,6 +32,8 @@ class VerifyReport:
     bytes_hashed: int = 0
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    shredded: list[str] = field(default_factory=list)
+    """Items whose data key was destroyed on purpose (`hujjat shred`): reported, not a problem."""
 
     @property
     def ok(self) -> bool:
@@ -50,7 +55,9 @@ def verify_archive(
     quick: bool = False,
     on_bytes: Callable[[int], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
+    token_check: TokenCheck | None = None,
 ) -> VerifyReport:
+    """`token_check` (from the export layer) re-verifies stored RFC 3161 tokens offline."""
     report = VerifyReport(quick=quick)
     logged: dict[str, tuple[str, int]] = {}
 
@@ -80,6 +87,8 @@ def verify_archive(
         records = list(tx.items.iter_sizes())
     report.items = len(records)
 
+    encrypting = ports.store if isinstance(ports.store, EncryptingStore) else None
+    shredded = encrypting.shredded() if encrypting is not None else set()
     objects = dict(ports.store.iter_objects())
     report.objects = len(objects)
     seen_ids = set()
@@ -100,6 +109,10 @@ def verify_archive(
             report.problems.append(
                 f"item {item_id}: blob {sha256} has {stored_size} bytes, the record says {size} (blob changed)"
             )
+        elif sha256 in shredded:
+            report.shredded.append(item_id)
+        elif encrypting is not None and quick and (problem := encrypting.check_structure(sha256)):
+            report.problems.append(f"item {item_id}: {problem}")
         elif not quick:
             to_hash.append((item_id, sha256))
     for item_id in logged.keys() - seen_ids:
@@ -109,6 +122,8 @@ def verify_archive(
     for sha256 in sorted(objects):
         report.problems.append(f"blob {sha256} in the store is not mentioned by any record")
 
+    if token_check is not None:
+        report.problems.extend(audit_timestamps(ports, token_check).problems)
     if to_hash:
         if on_plan:
             on_plan(sum(size for _, _, size in records))
@@ -119,6 +134,8 @@ def verify_archive(
                 actual = _rehash(ports, sha256, on_bytes)
             except OSError as exc:
                 return f"item {item_id}: blob {sha256} is unreadable ({exc.strerror or exc})"
+            except HujjatError as exc:  # an encrypted object that fails authentication
+                return f"item {item_id}: {exc}"
             if actual != sha256:
                 return f"item {item_id}: blob {sha256} content changed (now hashes to {actual})"
             return None

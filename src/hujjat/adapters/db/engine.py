@@ -21,14 +21,25 @@ from hujjat.domain.errors import ArchiveError
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def create_db_engine(url: str) -> sa.Engine:
+def create_db_engine(url: str, sqlcipher_key: bytes | None = None) -> sa.Engine:
+    """`sqlcipher_key`: open the SQLite file with SQLCipher under this raw 256-bit key (the
+    protection feature's whole-database encryption, docs/protection.md)."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+        extra: dict[str, Any] = {}
+        if sqlcipher_key is not None:
+            import sqlcipher3.dbapi2  # type: ignore[import-untyped]
+
+            extra["module"] = sqlcipher3.dbapi2
+        engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False}, **extra)
 
         @sa.event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
+            if sqlcipher_key is not None:
+                cursor.execute(f"PRAGMA key = \"x'{sqlcipher_key.hex()}'\"")
+            # Deleted content is overwritten in the file, not left in free pages (shredding).
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")

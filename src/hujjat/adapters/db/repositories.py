@@ -15,6 +15,7 @@ from hujjat.adapters.db.capture_repository import SqlCaptureRepository
 from hujjat.adapters.db.dedup_repository import SqlFingerprintRepository
 from hujjat.adapters.db.incidents_repository import SqlIncidentRepository
 from hujjat.adapters.db.packages_repository import SqlPackageRepository
+from hujjat.adapters.db.protection_repository import SqlProtectionRepository
 from hujjat.adapters.db.posts_repository import SqlPostRepository
 from hujjat.adapters.db.tables import (
     acquisitions,
@@ -300,6 +301,7 @@ class SqlTransaction:
         self.incidents = SqlIncidentRepository(conn)
         self.fingerprints = SqlFingerprintRepository(conn)
         self.accounts = SqlAccountRepository(conn)
+        self.protection = SqlProtectionRepository(conn)
 
 
 class SqlUnitOfWork:

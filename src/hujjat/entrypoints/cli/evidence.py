@@ -31,6 +31,7 @@ from hujjat.entrypoints.cli.common import (
     out,
     print_json,
 )
+from hujjat.entrypoints.cli.protection import KeyFileOpt, new_secret
 from hujjat.entrypoints.cli.post_views import print_post, print_post_list
 from hujjat.entrypoints.cli.users import announce_admin, first_admin
 from hujjat.services.capture import find_capture, list_captures
@@ -98,24 +99,30 @@ def register(app: typer.Typer) -> None:
         ] = None,
         s3_endpoint: Annotated[str | None, typer.Option(help="S3-compatible endpoint URL.")] = None,
         s3_region: Annotated[str | None, typer.Option(help="S3 region.")] = None,
+        encrypt: Annotated[
+            bool, typer.Option("--encrypt", help="Encrypt blobs and the database (docs/protection.md).")
+        ] = False,
+        key_file: KeyFileOpt = None,
         actor: AsOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Create an archive: config, database, blob store and signing key."""
         archive = init_archive(
             directory,
+            encrypt=new_secret(key_file) if encrypt else None,
             database=database,
             store=store,
             s3_endpoint=s3_endpoint,
             s3_region=s3_region,
             actor=actor,
         )
-        info = {
+        info: dict[str, Any] = {
             "archive": str(archive.config.root),
             "archive_id": archive.config.archive_id,
             "key_id": archive.ports.signer.key_id,
             "database": archive.config.database,
             "store": archive.config.store,
+            "encrypted": encrypt,
         }
         admin = first_admin(archive)
         archive.close()

@@ -17,6 +17,7 @@ from hujjat.entrypoints.cli import audit, capture, dedup, demo, evidence, import
 from hujjat.entrypoints.cli import exports, packages
 from hujjat.entrypoints.cli import incidents
 from hujjat.entrypoints.cli import users, web
+from hujjat.entrypoints.cli import protection
 from hujjat.entrypoints.cli.common import err
 
 app = typer.Typer(
@@ -27,7 +28,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (evidence, audit, demo, capture, imports, dedup, exports, packages, search, incidents, users, web):
+for module in (evidence, audit, demo, capture, imports, dedup, exports, packages, search, incidents, users, web, protection):
     module.register(app)
 
 

@@ -1,0 +1,220 @@
+"""The encrypting blob store: HJCRYPT1 ciphertext (adapters/crypto/stream.py) in a local folder
+store, under the SHA-256 of the ORIGINAL bytes, with one random data key per object.
+
+`put` hashes the plaintext while it encrypts, in one pass and constant memory; the object's data
+key is wrapped by the archive's master key and kept in `blob_keys`. The key row is inserted, the
+ciphertext is renamed into place, and only then is the transaction committed: a crash leaves at
+worst an object with no committed key, which the next `put` of the same bytes (or `hujjat
+encrypt`) replaces. Shredding destroys the wrapped key; the ciphertext stays, provably unreadable.
+Objects are never given a local path (the file holds ciphertext); readers go through `open`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import sqlalchemy as sa
+
+from hujjat.adapters.blobs.common import _pool, _write_all, open_temp, remove_quietly
+from hujjat.adapters.blobs.local import OBJECT_MODE, LocalFolderStore, _fsync_dir
+from hujjat.adapters.crypto.keyring import Keyring, unwrap_data_key, wrap_data_key
+from hujjat.adapters.crypto.stream import (
+    DEFAULT_CHUNK,
+    HEADER_SIZE,
+    SIZE_OFFSET,
+    ChunkEncryptor,
+    open_plaintext,
+    parse_header,
+    plaintext_size,
+    size_field,
+)
+from hujjat.adapters.db.protection_repository import SqlProtectionRepository
+from hujjat.domain.errors import ArchiveError, IntegrityError
+from hujjat.domain.evidence import StoredBlob
+from hujjat.ports import ProgressCallback
+
+
+class ShreddedError(IntegrityError):
+    """The object's data key was destroyed on purpose (`hujjat shred`)."""
+
+
+class EncryptedFolderStore:
+    """A `BlobStore` (and `EncryptingStore`) keeping ciphertext in a LocalFolderStore's layout."""
+
+    def __init__(
+        self, inner: LocalFolderStore, engine: sa.Engine, keyring: Keyring, converting: bool = False
+    ) -> None:
+        self.inner = inner
+        self.engine = engine
+        self.keyring = keyring
+        self.converting = converting
+        self.description = f"encrypted {inner.description}"
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def put(self, source: BinaryIO, progress: ProgressCallback | None = None) -> StoredBlob:
+        data_key = os.urandom(32)
+        temp, sha256, size = self._encrypt_to_temp(source, data_key, progress)
+        try:
+            created = self._publish(temp, sha256, data_key, replace_unkeyed=True)
+        finally:
+            remove_quietly(temp)
+        return StoredBlob(sha256=sha256, size=size, created=created)
+
+    def _encrypt_to_temp(
+        self, source: BinaryIO, data_key: bytes, progress: ProgressCallback | None
+    ) -> tuple[Path, str, int]:
+        """Encrypt `source` into a fresh temporary file; return (path, plaintext sha256, size).
+        Each plaintext chunk is hashed on a worker thread while it is encrypted and written."""
+        temp, fd = open_temp(self.inner.temp_dir)
+        try:
+            try:
+                encryptor = ChunkEncryptor(data_key, DEFAULT_CHUNK)
+                _write_all(fd, encryptor.header)
+                digest = hashlib.sha256()
+                size = 0
+                pending: Future[None] | None = None
+                try:
+                    while chunk := source.read(DEFAULT_CHUNK):
+                        if pending is not None:
+                            pending.result()
+                        pending = _pool().submit(digest.update, chunk)
+                        encryptor.feed(chunk, lambda sealed: _write_all(fd, sealed))
+                        size += len(chunk)
+                        if progress is not None:
+                            progress(len(chunk))
+                finally:
+                    if pending is not None:
+                        pending.result()
+                encryptor.finish(lambda sealed: _write_all(fd, sealed))
+                os.pwrite(fd, size_field(size), SIZE_OFFSET)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            temp.chmod(OBJECT_MODE)
+        except BaseException:
+            remove_quietly(temp)
+            raise
+        return temp, digest.hexdigest(), size
+
+    def _publish(self, temp: Path, sha256: str, data_key: bytes, replace_unkeyed: bool) -> bool:
+        """Record the wrapped key and move the ciphertext into place in one transaction."""
+        final = self.inner._path(sha256)
+        with self.engine.begin() as conn:
+            keys = SqlProtectionRepository(conn)
+            existing = keys.get_key(sha256)
+            if existing is not None:
+                if existing.shredded_at is not None:
+                    raise ArchiveError(
+                        f"sha256:{sha256} was shredded; the same content cannot be stored again"
+                    )
+                if final.exists():
+                    return False
+            wrapped = wrap_data_key(self.keyring.master_key, data_key, sha256)
+            if existing is None:
+                keys.add_key(sha256, self.keyring.master_id, wrapped, datetime.now(UTC))
+            else:
+                keys.rewrap(sha256, self.keyring.master_id, wrapped)
+            if final.exists() and not replace_unkeyed:
+                return False
+            self.inner._make_folders(final.parent)
+            temp.replace(final)
+            _fsync_dir(final.parent)
+        return True
+
+    def convert(self, sha256: str) -> bool:
+        """Encrypt one plaintext object in place (`hujjat encrypt`); False when already done.
+        The plaintext is re-hashed on the way and must match its name."""
+        with self.engine.connect() as conn:
+            if SqlProtectionRepository(conn).get_key(sha256) is not None:
+                return False
+        data_key = os.urandom(32)
+        with self.inner.open(sha256) as handle:
+            temp, actual, _size = self._encrypt_to_temp(handle, data_key, None)
+        try:
+            if actual != sha256:
+                raise IntegrityError(f"sha256:{sha256} no longer hashes to its name; not encrypting it")
+            self._publish(temp, sha256, data_key, replace_unkeyed=True)
+        finally:
+            remove_quietly(temp)
+        return True
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def data_key(self, sha256: str) -> bytes | None:
+        """The object's data key; None when it has none (a plaintext object mid-conversion)."""
+        with self.engine.connect() as conn:
+            key = SqlProtectionRepository(conn).get_key(sha256)
+        if key is None:
+            if self.converting:
+                return None
+            raise IntegrityError(f"sha256:{sha256} has no data key (stored outside Hujjat, or a crashed write)")
+        if key.shredded_at is not None or key.wrapped is None or key.master_id is None:
+            raise ShreddedError(f"sha256:{sha256} was shredded: its data key is destroyed")
+        master = self.keyring.master_keys().get(key.master_id)
+        if master is None:
+            raise ArchiveError(f"sha256:{sha256} is wrapped by master key {key.master_id}, which the keyring lacks")
+        return unwrap_data_key(master, key.wrapped, sha256)
+
+    def open(self, sha256: str) -> AbstractContextManager[BinaryIO]:
+        data_key = self.data_key(sha256)
+        if data_key is None:
+            return self.inner.open(sha256)
+        try:
+            raw = builtins.open(self.inner._path(sha256), "rb")  # noqa: SIM115 - the caller closes it
+        except FileNotFoundError:
+            raise IntegrityError(f"sha256:{sha256} is missing from the store ({self.description})") from None
+        return open_plaintext(raw, data_key, os.fstat(raw.fileno()).st_size, f"sha256:{sha256}")
+
+    def size(self, sha256: str) -> int | None:
+        stored = self.inner.size(sha256)
+        if stored is None:
+            return None
+        plain = plaintext_size(stored)
+        return -1 if plain is None else plain
+
+    def iter_objects(self) -> Iterator[tuple[str, int]]:
+        for sha256, stored in self.inner.iter_objects():
+            plain = plaintext_size(stored)
+            yield sha256, -1 if plain is None else plain
+
+    def local_path(self, sha256: str) -> Path | None:
+        return None
+
+    def clean_temporary(self) -> int:
+        return self.inner.clean_temporary()
+
+    # -- EncryptingStore -----------------------------------------------------------------------
+
+    def shredded(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return SqlProtectionRepository(conn).shredded()
+
+    def check_structure(self, sha256: str) -> str | None:
+        try:
+            with self.inner.open(sha256) as raw:
+                header = raw.read(HEADER_SIZE)
+                stored = os.fstat(raw.fileno()).st_size
+        except (OSError, IntegrityError) as exc:
+            return f"blob {sha256} is unreadable ({exc})"
+        try:
+            chunk_size, declared, _prefix = parse_header(header)
+        except IntegrityError as exc:
+            return f"blob {sha256}: {exc}"
+        if plaintext_size(stored, chunk_size) != declared:
+            return f"blob {sha256}: ciphertext of {stored} bytes cannot be whole (truncated or padded)"
+        return None
+
+    def iter_keys_present(self) -> Iterator[str]:
+        with self.engine.connect() as conn:
+            for key in SqlProtectionRepository(conn).iter_keys():
+                yield key.sha256
+

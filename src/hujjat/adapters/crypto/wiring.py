@@ -1,0 +1,39 @@
+"""Wiring an unlocked keyring into the database engine and the blob store (used by bootstrap)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from hujjat.adapters.blobs.encrypted import EncryptedFolderStore
+from hujjat.adapters.blobs.local import LocalFolderStore
+from hujjat.adapters.crypto.archive import encryption_settings, is_plain_sqlite, sqlite_path
+from hujjat.adapters.crypto.keyring import Keyring
+from hujjat.domain.errors import ArchiveError
+from hujjat.ports import BlobStore
+
+
+def sqlcipher_key(extra: dict[str, Any], keyring: Keyring | None, database_url: str) -> bytes | None:
+    """The SQLCipher key when the embedded database is (already) encrypted. While `hujjat encrypt`
+    runs the file itself tells: an interrupted run may have swapped it before saying so."""
+    settings = encryption_settings(extra)
+    if keyring is None or settings is None:
+        return None
+    if settings.get("database") == "sqlcipher":
+        return keyring.db_key
+    path = sqlite_path(database_url)
+    if settings.get("state") == "converting" and path is not None and not is_plain_sqlite(path):
+        return keyring.db_key
+    return None
+
+
+def protect_store(
+    store: BlobStore, engine: sa.Engine, keyring: Keyring | None, extra: dict[str, Any]
+) -> BlobStore:
+    settings = encryption_settings(extra)
+    if keyring is None or settings is None:
+        return store
+    if not isinstance(store, LocalFolderStore):
+        raise ArchiveError("encryption at rest needs a local folder store (S3 stores are not encrypted yet)")
+    return EncryptedFolderStore(store, engine, keyring, converting=settings.get("state") == "converting")

@@ -1,0 +1,43 @@
+"""Protection: wrapped data keys of encrypted objects, redacted derivatives.
+
+Revision ID: protection_0001
+Revises: 0001_foundation
+Create Date: 2026-11-27
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "protection_0001"
+down_revision = "0001_foundation"
+branch_labels = ("protection",)
+depends_on = None
+
+UTC_DT = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "blob_keys",
+        sa.Column("sha256", sa.String(64), primary_key=True),
+        sa.Column("master_id", sa.String(32)),
+        sa.Column("wrapped", sa.LargeBinary),
+        sa.Column("created_at", UTC_DT, nullable=False),
+        sa.Column("shredded_at", UTC_DT),
+    )
+    op.create_table(
+        "derivatives",
+        sa.Column("derivative_id", sa.String(26), sa.ForeignKey("items.id"), primary_key=True),
+        sa.Column("original_id", sa.String(26), sa.ForeignKey("items.id"), nullable=False),
+        sa.Column("operations", sa.JSON, nullable=False),
+        sa.Column("created_at", UTC_DT, nullable=False),
+    )
+    op.create_index("ix_derivatives_original_id", "derivatives", ["original_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_derivatives_original_id", table_name="derivatives")
+    op.drop_table("derivatives")
+    op.drop_table("blob_keys")

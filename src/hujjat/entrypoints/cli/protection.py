@@ -1,0 +1,177 @@
+"""CLI commands protecting people: `encrypt` (convert an archive), `rekey`, `shred`, and the
+key-free ciphertext check that `verify --quick` falls back to when no secret is given."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from hujjat.adapters.blobs.encrypted import EncryptedFolderStore
+from hujjat.adapters.crypto.admin import (
+    begin_encryption,
+    checkpoint_wal,
+    encrypt_objects,
+    encrypt_sqlite,
+    finish_encryption,
+    rotate_master_key,
+)
+from hujjat.adapters.crypto.archive import (
+    KEY_DIR,
+    encryption_settings,
+    new_secret,
+    secret_from_environment,
+    sqlite_path,
+)
+from hujjat.adapters.crypto.keyless import check_ciphertext
+from hujjat.adapters.crypto.keyring import Secret, load_keyring
+from hujjat.bootstrap import open_archive
+from hujjat.config import load_config, write_config
+from hujjat.domain.errors import UsageError
+from hujjat.entrypoints.cli.common import (
+    DEFAULT_ARCHIVE,
+    ArchiveOpt,
+    AsOpt,
+    JsonOpt,
+    archive_session,
+    err,
+    out,
+    print_json,
+)
+from hujjat.services.checkpoints import sign_checkpoint
+from hujjat.services.protection import shred_item
+
+__all__ = ["KeyFileOpt", "keyless_quick_verify", "new_secret", "register"]
+
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option("--key-file", help="A file of at least 32 random bytes instead of a passphrase."),
+]
+
+
+def keyless_quick_verify(root: Path) -> dict[str, Any] | None:
+    """For `verify --quick` on an encrypted archive when no secret is at hand: check every stored
+    object's ciphertext framing (header, whole-chunk size) with no key. None when not encrypted
+    or when a secret is available (then the normal check runs)."""
+    config = load_config(root.resolve())
+    if encryption_settings(config.extra) is None:
+        return None
+    try:
+        secret_from_environment()
+    except UsageError:
+        return check_ciphertext(config.root / config.store_spec)
+    return None
+
+
+def _secret(key_file: Path | None) -> Secret:
+    return secret_from_environment(key_file, prompt="Archive passphrase: ")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def encrypt(
+        archive: ArchiveOpt = DEFAULT_ARCHIVE,
+        key_file: KeyFileOpt = None,
+        actor: AsOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Encrypt an existing archive in place (blobs and embedded database); safe to re-run."""
+        root = archive.resolve()
+        config = load_config(root)
+        settings = encryption_settings(config.extra)
+        if settings is not None and settings.get("state") == "on":
+            raise UsageError("the archive is already encrypted")
+        secret = new_secret(key_file) if settings is None else _secret(key_file)
+        ring = begin_encryption(config, secret)
+        opened = open_archive(root, actor)
+        try:
+            store = opened.ports.store
+            if not isinstance(store, EncryptedFolderStore):
+                raise UsageError("encryption at rest needs a local folder store")
+            converted = encrypt_objects(store)
+            path = sqlite_path(config.database_url)
+            database = False
+            if path is not None:
+                database = encrypt_sqlite(opened.engine, path, ring.db_key)
+                config.extra["encryption"]["database"] = "sqlcipher"
+                write_config(config)
+        finally:
+            opened.close()
+        finish_encryption(config)
+        with archive_session(root, actor) as arch, arch.ports.uow() as tx:
+            tx.custody.append(
+                arch.ports.actor,
+                "archive.encrypted",
+                config.archive_id,
+                {"objects_converted": converted, "database_encrypted": database, "format": "HJCRYPT1"},
+            )
+        result = {"objects_converted": converted, "database_encrypted": database}
+        if json_out:
+            print_json(result)
+        else:
+            out.print(f"encrypted: {converted} objects converted, database {'encrypted' if database else 'unchanged'}")
+
+    @app.command()
+    def rekey(
+        archive: ArchiveOpt = DEFAULT_ARCHIVE,
+        key_file: KeyFileOpt = None,
+        new_key_file: Annotated[
+            Path | None, typer.Option(help="Lock the archive with this key file from now on.")
+        ] = None,
+        new_passphrase: Annotated[
+            bool, typer.Option("--new-passphrase", help="Ask for (or read HUJJAT_NEW_PASSPHRASE) a new passphrase.")
+        ] = False,
+        actor: AsOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Rotate the master key and re-wrap every data key (objects are not rewritten)."""
+        root = archive.resolve()
+        secret = _secret(key_file)
+        if new_key_file is not None:
+            target = Secret.from_key_file(new_key_file)
+        elif new_passphrase:
+            env = os.environ.get("HUJJAT_NEW_PASSPHRASE")
+            target = Secret(passphrase=env) if env else new_secret(None)
+        else:
+            target = secret
+        ring = load_keyring(root / KEY_DIR, secret)
+        with archive_session(root, actor) as arch:
+            old_id = ring.master_id
+            new_id, count = rotate_master_key(ring, arch.engine, target)
+            with arch.ports.uow() as tx:
+                tx.custody.append(
+                    arch.ports.actor,
+                    "archive.rekeyed",
+                    arch.config.archive_id,
+                    {"old_master": old_id, "new_master": new_id, "keys_rewrapped": count,
+                     "secret_changed": target is not secret},
+                )
+        if json_out:
+            print_json({"master_id": new_id, "keys_rewrapped": count})
+        else:
+            out.print(f"rekeyed: {count} data keys re-wrapped under master key {new_id}")
+
+    @app.command()
+    def shred(
+        item: Annotated[str, typer.Argument(help="Item id or sha256 (or a unique prefix).")],
+        reason: Annotated[str, typer.Option("--reason", help="Why (kept in the custody log).")],
+        archive: ArchiveOpt = DEFAULT_ARCHIVE,
+        actor: AsOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Destroy an item's data key: its bytes become unrecoverable (crypto-shredding)."""
+        with archive_session(archive, actor) as arch:
+            result = shred_item(arch.ports, item, reason)
+            sign_checkpoint(arch.ports)
+            checkpoint_wal(arch.engine)
+        if json_out:
+            print_json(result.__dict__)
+        else:
+            out.print(f"shredded item {result.item_id} (sha256:{result.sha256})")
+            if result.derivatives:
+                err.print(
+                    "note: redacted derivatives are kept: " + escape(", ".join(result.derivatives))
+                )
