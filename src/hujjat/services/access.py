@@ -17,6 +17,7 @@ from typing import Any
 from hujjat.domain.accounts import SENSITIVITIES, Forbidden, Right, User, require
 from hujjat.domain.errors import NotFound, UsageError
 from hujjat.domain.evidence import EvidenceItem
+from hujjat.ports import Transaction
 from hujjat.ports.accounts import ItemPageQuery, ItemRow
 from hujjat.ports.incidents import IncidentFilter
 from hujjat.ports.search import SearchFilters, SearchHit, SearchResults
@@ -154,6 +155,15 @@ def visible_search(ports: ArchivePorts, user: User, query: str, filters: SearchF
     return replace(results, hits=kept, total=max(0, results.total - hidden))
 
 
+def _level_of(tx: Transaction, record_id: str) -> str | None:
+    """The sensitivity of an item or incident with this id (None for other subjects)."""
+    level = tx.accounts.item_sensitivity(record_id)
+    if level is None:
+        incident = tx.incidents.get(record_id)
+        level = incident.sensitivity.value if incident else None
+    return level
+
+
 def dashboard(ports: ArchivePorts, user: User, activity: int = 15) -> dict[str, Any]:
     """Counts, recent custody activity (details only for users cleared for restricted records,
     since details may name them) and the verification queue."""
@@ -161,8 +171,10 @@ def dashboard(ports: ArchivePorts, user: User, activity: int = 15) -> dict[str, 
     with ports.uow(read_only=True) as tx:
         counts = tx.accounts.table_counts(("items", "posts", "captures", "incidents", "users"))
         recent = tx.accounts.recent_custody(activity)
-    if not user.restricted_access:
-        recent = [{k: v for k, v in e.items() if k != "details"} for e in recent]
+        if not user.restricted_access:
+            subjects = {str(e["subject"]) for e in recent if e.get("subject")}
+            hidden = {s for s in subjects if _level_of(tx, s) == "restricted"}
+            recent = [{k: v for k, v in e.items() if k != "details"} for e in recent if e.get("subject") not in hidden]
     queue: list[dict[str, Any]] = []
     if counts.get("incidents"):
         queue = visible_incidents(ports, user, IncidentFilter(states=OPEN_STATES), 0, 20)

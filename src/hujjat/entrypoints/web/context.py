@@ -17,7 +17,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from hujjat.adapters.gazetteer import default_gazetteer
+from hujjat.adapters.gazetteer import GeonamesGazetteer
 from hujjat.adapters.taxonomy_file import load_taxonomy
 from hujjat.bootstrap import Archive
 from hujjat.domain.accounts import User
@@ -73,7 +73,7 @@ class WebContext:
     sign_lock: threading.Lock = field(default_factory=threading.Lock)
 
     _taxonomy: Taxonomy | None = None
-    _places: PlaceResolver | bool | None = False
+    _places: threading.local = field(default_factory=threading.local)
 
     def taxonomy(self) -> Taxonomy:
         if self._taxonomy is None:
@@ -81,13 +81,16 @@ class WebContext:
         return self._taxonomy
 
     def places(self) -> PlaceResolver | None:
-        """The offline gazetteer (None when its package is missing: coordinates still work)."""
-        if self._places is False:
+        """The offline gazetteer, one per thread (its SQLite connection is not shared across
+        threads); None when its package is missing (coordinates still work)."""
+        local = self._places
+        if not hasattr(local, "resolver"):
             try:
-                self._places = default_gazetteer()
+                local.resolver = GeonamesGazetteer()
             except ArchiveError:
-                self._places = None
-        return self._places if not isinstance(self._places, bool) else None
+                local.resolver = None
+        resolver: PlaceResolver | None = local.resolver
+        return resolver
 
     def sign_soon(self, force: bool = False) -> None:
         """Sign the custody head now and then (every change is already chained; the signature

@@ -69,7 +69,7 @@ def serve_bytes(store: BlobStore, item: EvidenceItem, range_header: str | None, 
         "ETag": f'"{item.sha256}"',
     }
     media_type = media if inline else "application/octet-stream"
-    if media == "text/plain":
+    if inline and media == "text/plain":
         media_type = "text/plain; charset=utf-8"
     span = _range(range_header, item.size)
     if span is False:

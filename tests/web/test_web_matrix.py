@@ -1,0 +1,129 @@
+"""The authorization matrix: every endpoint x every role x every sensitivity. A record above a
+user's clearance must be invisible everywhere (404 for its pages and bytes, absent from lists,
+search, map, timeline and exports); actions need the role's right (403 otherwise)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hujjat.domain.accounts import SENSITIVITIES, Right, Role, User
+from tests.web.support import USERS, WebArchive, client_for, login
+
+
+def _user(name: str) -> User:
+    role, restricted = USERS[name]
+    return User(id="x", name=name, role=Role(role), password_hash="", restricted_access=restricted)
+
+
+@pytest.fixture(scope="module")
+def signed_in(web_archive: WebArchive) -> dict[str, TestClient]:
+    clients = {}
+    for name in USERS:
+        c = client_for(web_archive)
+        c.__enter__()
+        login(c, name)
+        clients[name] = c
+    return clients
+
+
+def _marker(level: str) -> list[str]:
+    return [f"{level} incident", f"{level}-note.txt"]
+
+
+@pytest.mark.parametrize("name", sorted(USERS))
+def test_detail_pages_and_bytes(name: str, signed_in: dict[str, TestClient], web_archive: WebArchive) -> None:
+    c, user = signed_in[name], _user(name)
+    token = {"Authorization": f"Bearer {web_archive.tokens[name]}"}
+    for level in SENSITIVITIES:
+        item, incident = web_archive.items[level], web_archive.incidents[level]
+        expected = 200 if user.can_view(level) else 404
+        for path in (f"/evidence/{item}", f"/evidence/{item}/raw", f"/evidence/{item}/download",
+                     f"/incidents/{incident}"):
+            assert c.get(path).status_code == expected, (name, level, path)
+        for path in (f"/api/v1/evidence/{item}", f"/api/v1/incidents/{incident}"):
+            assert c.get(path, headers=token).status_code == expected, (name, level, path)
+        edit = c.get(f"/incidents/{incident}/edit").status_code
+        assert edit == (expected if user.can(Right.EDIT_INCIDENTS) else 403), (name, level)
+
+
+@pytest.mark.parametrize("name", sorted(USERS))
+def test_lists_search_map_and_exports_hide_what_is_above_clearance(
+        name: str, signed_in: dict[str, TestClient], web_archive: WebArchive) -> None:
+    c, user = signed_in[name], _user(name)
+    token = {"Authorization": f"Bearer {web_archive.tokens[name]}"}
+    pages = [c.get(p).text for p in ("/", "/evidence", "/incidents", "/search?q=secret", "/search?q=incident",
+                                     "/map/incidents.geojson")]
+    pages += [c.get(p, headers=token).text for p in ("/api/v1/evidence", "/api/v1/incidents",
+                                                       "/api/v1/search?q=secret", "/api/v1/search?q=incident")]
+    csrf = login(c, name)
+    if user.can(Right.EXPORT):
+        for fmt in ("acled", "geojson"):
+            response = c.post("/exports/incidents", data={"fmt": fmt, "csrf_token": csrf})
+            assert response.status_code == 200
+            pages.append(response.text)
+    else:
+        assert c.post("/exports/incidents", data={"fmt": "acled", "csrf_token": csrf}).status_code == 403
+    text = "\n".join(pages)
+    for level in SENSITIVITIES:
+        ids = [web_archive.items[level], web_archive.incidents[level]]
+        for needle in ids + _marker(level):
+            assert (needle in text) == user.can_view(level) or needle not in text, (name, level, needle)
+            if not user.can_view(level):
+                assert needle not in text, (name, level, needle)
+    timeline = c.get("/timeline/data.json").json()
+    assert sum(sum(s["counts"]) for s in timeline["series"]) == sum(user.can_view(lv) for lv in SENSITIVITIES)
+
+
+@pytest.mark.parametrize("name", sorted(USERS))
+def test_actions_need_the_right(name: str, web_archive: WebArchive) -> None:
+    user = _user(name)
+    with client_for(web_archive) as c:
+        csrf = login(c, name)
+        api_boss = {"Authorization": f"Bearer {web_archive.tokens['boss']}"}
+        public = c.post("/api/v1/incidents", headers=api_boss, json={
+            "title": f"fresh for {name}", "type": "detention", "date": "2026-02-01", "latitude": "41.3",
+            "longitude": "69.2", "place": "Tashkent", "sensitivity": "public"}).json()["id"]
+        restricted = web_archive.incidents["restricted"]
+        checks = [
+            (Right.ADMIN, "/admin/users", {"name": f"new-{name}", "role": "viewer", "password": "0123456789abc"}),
+            (Right.EDIT_INCIDENTS, f"/incidents/{public}/link", {"target": web_archive.items["public"], "role": "reports"}),
+            (Right.REVIEW, f"/incidents/{public}/review", {"state": "disputed", "note": f"by {name}"}),
+        ]
+        for right, path, data in checks:
+            code = c.post(path, data={**data, "csrf_token": csrf}, follow_redirects=False).status_code
+            assert (code == 303) == user.can(right), (name, path, code)
+            assert code in (303, 400, 403), (name, path, code)
+        # an action on a record above clearance is "not found", whatever the role
+        code = c.post(f"/incidents/{restricted}/review", data={"state": "disputed", "note": "x", "csrf_token": csrf},
+                      follow_redirects=False).status_code
+        if not user.can_view("restricted"):
+            assert code in (403, 404)
+        api = {"Authorization": f"Bearer {web_archive.tokens[name]}"}
+        created = c.post("/api/v1/incidents", headers=api, json={"title": f"api {name}", "type": "detention",
+                                                                  "date": "2026-02-02", "latitude": "41.3",
+                                                                  "longitude": "69.2", "place": "Tashkent"})
+        assert (created.status_code == 201) == user.can(Right.EDIT_INCIDENTS), (name, created.text)
+        linked_restricted = c.post(f"/incidents/{public}/link", follow_redirects=False,
+                                   data={"target": web_archive.items["restricted"], "csrf_token": csrf})
+        if user.can(Right.EDIT_INCIDENTS) and not user.can_view("restricted"):
+            assert linked_restricted.status_code == 404
+
+
+def test_views_of_restricted_records_are_custody_entries(web_archive: WebArchive) -> None:
+    from hujjat.bootstrap import open_archive
+
+    with client_for(web_archive) as c:
+        login(c, "viewr")
+        assert c.get(f"/evidence/{web_archive.items['restricted']}").status_code == 200
+        assert c.get(f"/incidents/{web_archive.incidents['restricted']}").status_code == 200
+        c.get(f"/evidence/{web_archive.items['public']}")
+    archive = open_archive(web_archive.root)
+    with archive.ports.uow(read_only=True) as tx:
+        entries = tx.custody.entries_for([web_archive.items["restricted"], web_archive.incidents["restricted"],
+                                          web_archive.items["public"]])
+    archive.close()
+    views = [(e.actor, e.subject, e.details["kind"]) for e in entries if e.action == "record.viewed"]
+    assert ("viewr", web_archive.items["restricted"], "item") in views
+    assert ("viewr", web_archive.incidents["restricted"], "incident") in views
+    assert not any(subject == web_archive.items["public"] for _, subject, _ in views)
