@@ -21,7 +21,7 @@ from hujjat.bootstrap import open_archive
 from hujjat.domain.captures import CaptureState
 from hujjat.intake.capture.browser import ChromiumCapturer, chromium_path
 from hujjat.services.capture import CaptureResult, capture_detail, capture_url
-from tests.integration.capture_site import RUSSIAN, Site, serve
+from tests.integration.capture_site import RUSSIAN, Site, serve, serve_untrusted_tls
 
 pytestmark = pytest.mark.skipif(
     not chromium_path().is_file(),
@@ -35,10 +35,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield running
 
 
+# No DNS query leaves the machine: this one name is made unresolvable inside the browser.
+UNRESOLVABLE = "no-such-host.hujjat.test"
+
+
 @pytest.fixture(scope="module")
 def capturer() -> Iterator[ChromiumCapturer]:
-    with ChromiumCapturer() as browser:
+    with ChromiumCapturer(extra_args=[f"--host-resolver-rules=MAP {UNRESOLVABLE} ~NOTFOUND"]) as browser:
         yield browser
+
+
+@pytest.fixture(scope="module")
+def tls_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve_untrusted_tls(tmp_path_factory.mktemp("tls")) as base:
+        yield base
 
 
 def _closed_port() -> int:
@@ -167,12 +177,24 @@ def test_404_is_a_failed_capture_that_keeps_what_the_server_showed(
     [
         ("/slow", 1.0, "timed out after 1 s"),
         ("closed-port", 5.0, "connection refused (net::ERR_CONNECTION_REFUSED)"),
+        ("dns", 5.0, "DNS lookup failed (net::ERR_NAME_NOT_RESOLVED)"),
+        ("tls", 5.0, "TLS error (net::ERR_CERT_AUTHORITY_INVALID)"),
     ],
 )
 def test_network_failures_are_recorded(
-    sqlite_archive: Path, capturer: ChromiumCapturer, site: Site, path: str, timeout: float, reason: str
+    sqlite_archive: Path,
+    capturer: ChromiumCapturer,
+    site: Site,
+    tls_site: str,
+    path: str,
+    timeout: float,
+    reason: str,
 ) -> None:
-    url = f"http://127.0.0.1:{_closed_port()}/" if path == "closed-port" else site.url(path)
+    url = {
+        "closed-port": f"http://127.0.0.1:{_closed_port()}/",
+        "dns": f"http://{UNRESOLVABLE}/page",
+        "tls": f"{tls_site}/plain.html",
+    }.get(path) or site.url(path)
     result = _capture(sqlite_archive, capturer, url, timeout=timeout)
     assert result.capture.state is CaptureState.FAILED
     assert result.capture.error == reason

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -153,9 +154,12 @@ class _Recorder:
 class ChromiumCapturer:
     """A PageCapturer; use as a context manager (one browser, many captures)."""
 
-    def __init__(self, executable: Path | None = None, fetch_page_media: bool = True) -> None:
+    def __init__(
+        self, executable: Path | None = None, fetch_page_media: bool = True, extra_args: Sequence[str] = ()
+    ) -> None:
         self.executable = executable or chromium_path()
         self.fetch_page_media = fetch_page_media
+        self.args = [*CHROMIUM_FLAGS, *extra_args]
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
 
@@ -168,7 +172,7 @@ class ChromiumCapturer:
         self._playwright = sync_playwright().start()
         try:
             self._browser = self._playwright.chromium.launch(
-                executable_path=str(self.executable), args=CHROMIUM_FLAGS, headless=True
+                executable_path=str(self.executable), args=self.args, headless=True
             )
         except PlaywrightError as exc:
             self._playwright.stop()
