@@ -81,9 +81,9 @@ def channel_messages(edited: bool = False, extra: bool = False) -> list[dict[str
         message(
             3, "Video from the checkpoint", file=PLACEHOLDER, file_size=73400320, media_type="video_file",
             mime_type="video/mp4", duration_seconds=42, width=1280, height=720, **sender,
-        ),  # fmt: skip
+        ),
         message(4, "Voice note", file="voice_messages/audio_1@14-11-2023_22-18-00.ogg", media_type="voice_message",
-                mime_type="audio/ogg", duration_seconds=3, **sender),  # fmt: skip
+                mime_type="audio/ogg", duration_seconds=3, **sender),
         message(5, "Lost file", file="files/gone.pdf", file_name="gone.pdf", mime_type="application/pdf", **sender),
         message(6, "Forwarded", forwarded_from="Kherson Today", reply_to_message_id=2, **sender),
         service(7, "pin_message", message_id=2),

@@ -130,3 +130,39 @@ def test_usage_errors(archive: Path, cli: Cli, tmp_path: Path) -> None:
     assert cli("import", "telegram", str(export), "--username", "no spaces allowed").code == 2
     assert cli("import", "telegram", str(tmp_path / "absent")).code == 1
     assert cli("list", "--kind", "nonsense").code == 2
+
+
+def test_interrupted_import_resumes_without_double_counting(
+    sqlite_archive: Path, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hujjat.bootstrap import open_archive
+    from hujjat.intake.telegram import open_export
+    from hujjat.services import telegram_import
+    from hujjat.services.checkpoints import sign_checkpoint
+
+    export = tx.channel_export(tmp_path / "c")
+    real = telegram_import._write_media
+    calls = {"n": 0}
+
+    def dying(*args: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("killed")  # the process dies while storing the second batch's media
+        real(*args)
+
+    monkeypatch.setattr(telegram_import, "_write_media", dying)
+    archive = open_archive(sqlite_archive)
+    try:
+        with open_export(export) as source, pytest.raises(RuntimeError, match="killed"):
+            telegram_import.import_export(archive.ports, source, batch_size=3)
+        monkeypatch.setattr(telegram_import, "_write_media", real)
+        with open_export(export) as source:
+            resumed = telegram_import.import_export(archive.ports, source, batch_size=3).as_dict()
+        sign_checkpoint(archive.ports)  # what the CLI's archive_session does at the end
+    finally:
+        archive.close()
+    assert resumed["posts"] == {"new": 4, "unchanged": 6, "edited": 0, "skipped": 0}
+    assert resumed["media"]["stored"] == 2  # photo (batch 1) was linked before the crash; voice + thumb now
+    linked = [m for p in posts(cli) for m in show(cli, p["id"])["media"] if m["status"] == "stored"]
+    assert len(linked) == 3
+    assert cli("verify").code == 0

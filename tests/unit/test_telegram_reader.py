@@ -249,7 +249,15 @@ def test_zip_over_total_limit_is_refused(tmp_path: Path) -> None:
 
 
 def test_not_a_zip_nor_export(tmp_path: Path) -> None:
-    with pytest.raises(ExportError, match="no result.json"):
+    with pytest.raises(ExportError, match=r"no result\.json"):
         open_export(tmp_path)
     with pytest.raises(ExportError, match="no such file"):
         open_export(tmp_path / "absent")
+
+
+def test_duplicate_keys_in_account_exports(tmp_path: Path) -> None:
+    inner = tx.DUPLICATE_KEYS.replace("\n", "\n  ")
+    text = '{"about": "x", "chats": {"about": "y", "list": [' + inner + "]}}"
+    (post,) = records(tx.write_raw(tmp_path / "acc", text))
+    assert post.json_path == "chats.list[0].messages[0]"
+    assert post.extra["duplicate_keys"] == {"text": ["Gift message text"]}

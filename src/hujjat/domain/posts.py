@@ -135,7 +135,11 @@ class PostRecord:
         return public_link(self.chat, self.message_id)
 
     def content_hash(self) -> str:
-        return content_hash(self.text, list(self.entities), [m.identity() for m in self.media])
+        cached: str | None = self.__dict__.get("_content_hash")
+        if cached is None:
+            cached = content_hash(self.text, list(self.entities), [m.identity() for m in self.media])
+            object.__setattr__(self, "_content_hash", cached)
+        return cached
 
 
 def public_link(chat: ChatInfo, message_id: int) -> str | None:

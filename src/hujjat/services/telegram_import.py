@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -38,7 +38,7 @@ from hujjat.domain.posts import (
 )
 from hujjat.ports.posts import PostSource, PostState
 from hujjat.services.context import ArchivePorts
-from hujjat.services.intake import IntakeRequest, record_blob
+from hujjat.services.intake import IntakeRequest, PreparedBlob, prepare_blob, record_blob, record_blobs
 
 BATCH = 500
 EXPORT_KIND = "telegram-export"
@@ -185,14 +185,18 @@ def _write_posts(ports: ArchivePorts, batch: _Batch, export_sha: str) -> None:
                 batch.id,
                 {
                     "export_sha256": export_sha,
+                    # one string per post, "<post id> <chat key>/<message id> <content sha256>"
                     "posts": [
-                        [p.id, p.record.chat.key, p.record.message_id, p.record.content_hash()] for p in batch.new
+                        f"{p.id} {p.record.chat.key}/{p.record.message_id} {p.record.content_hash()}" for p in batch.new
                     ],
                 },
             )
 
 
-def _media_one(ports: ArchivePorts, source: PostSource, post_id: str, ref: MediaRef) -> PostMedia:
+def _prepare_media(
+    ports: ArchivePorts, source: PostSource, post_id: str, ref: MediaRef
+) -> PostMedia | tuple[PostMedia, PreparedBlob]:
+    """Runs in a worker: store the bytes and read their metadata; records come later, batched."""
     location = source.locate(ref)
     if location.path is None:
         status = location.status or MediaStatus.MISSING
@@ -203,7 +207,7 @@ def _media_one(ports: ArchivePorts, source: PostSource, post_id: str, ref: Media
         mtime = datetime.fromtimestamp(location.path.stat().st_mtime, UTC)
     except OSError as exc:
         return PostMedia(post_id, ref.role, MediaStatus.FAILED, ref, reason=exc.strerror or str(exc))
-    outcome = record_blob(
+    prepared = prepare_blob(
         ports,
         blob,
         IntakeRequest(source_kind=MEDIA_KIND, source=post_id),
@@ -212,7 +216,20 @@ def _media_one(ports: ArchivePorts, source: PostSource, post_id: str, ref: Media
         mtime=mtime,
         fallback=location.path,
     )
-    return PostMedia(post_id, ref.role, MediaStatus.STORED, ref, outcome.item_id, blob.sha256, blob.size)
+    return PostMedia(post_id, ref.role, MediaStatus.STORED, ref, None, blob.sha256, blob.size), prepared
+
+
+def _record_media(ports: ArchivePorts, prepared: list[PostMedia | tuple[PostMedia, PreparedBlob]]) -> list[PostMedia]:
+    """Items and acquisitions for the stored files in one transaction, then the rows with item ids."""
+    pending = [p for p in prepared if isinstance(p, tuple)]
+    outcomes = iter(record_blobs(ports, [blob for _, blob in pending])) if pending else iter(())
+    rows: list[PostMedia] = []
+    for entry in prepared:
+        if isinstance(entry, tuple):
+            rows.append(replace(entry[0], item_id=next(outcomes).item_id))
+        else:
+            rows.append(entry)
+    return rows
 
 
 def _write_media(
@@ -221,7 +238,7 @@ def _write_media(
     summary.media["already_linked"] += batch.already_linked
     if not batch.media_work:
         return
-    rows = list(pool.map(lambda work: _media_one(ports, source, *work), batch.media_work))
+    rows = _record_media(ports, list(pool.map(lambda work: _prepare_media(ports, source, *work), batch.media_work)))
     with ports.uow() as tx:
         fresh = tx.posts.add_media(rows, ports.clock.now())
         if fresh:

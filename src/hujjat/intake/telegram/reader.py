@@ -46,14 +46,10 @@ class Scan:
         return sum(self.messages.values())
 
 
-def _chat_field(prefix: str) -> tuple[str, str] | None:
-    """('chats.list', 'name') for 'chats.list.item.name'; ('', 'name') for a root 'name'."""
-    if prefix in CHAT_FIELDS:
-        return "", prefix
-    head, _, last = prefix.rpartition(".")
-    if last in CHAT_FIELDS and head in CHAT_PREFIXES:
-        return CHAT_PREFIXES[head], last
-    return None
+# 'chats.list.item.name' -> ('chats.list', 'name'); a root 'name' -> ('', 'name')
+_CHAT_FIELD_PREFIXES = {f: ("", f) for f in CHAT_FIELDS} | {
+    f"{head}.{f}": (group, f) for head, group in CHAT_PREFIXES.items() for f in CHAT_FIELDS
+}
 
 
 def scan(stream: BinaryIO) -> Scan:
@@ -73,7 +69,7 @@ def scan(stream: BinaryIO) -> Scan:
                     result.messages[slot] = result.messages.get(slot, 0) + 1
             elif event == "map_key" and prefix == "":
                 result.root_keys.add(value)
-            elif event in _SCALARS and (found := _chat_field(prefix)) is not None:
+            elif (found := _CHAT_FIELD_PREFIXES.get(prefix)) is not None and event in _SCALARS:
                 group, name = found
                 slot = (group, index.get(group, 0))
                 result.chats.setdefault(slot, {})[name] = value
@@ -123,8 +119,49 @@ class _Builder:
         return not self.stack
 
 
-def iter_messages(stream: BinaryIO) -> Iterator[tuple[Slot, str, dict[str, Any], list[str]]]:
-    """(chat slot, JSON path, message dict, repair notes) for every message, in file order."""
+class _DupDict(dict[str, Any]):
+    """A dict that remembers values its keys had before being written again (ijson's C builder
+    calls __setitem__ for each key, so duplicates are seen)."""
+
+    __slots__ = ("dups",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dups: list[tuple[str, Any]] | None = None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key in self:
+            if self.dups is None:
+                self.dups = []
+            self.dups.append((key, dict.__getitem__(self, key)))
+        dict.__setitem__(self, key, value)
+
+
+def _duplicate_notes(message: dict[str, Any], duplicates: list[tuple[str, Any]]) -> list[str]:
+    dupes: dict[str, list[Any]] = {}
+    for key, old in duplicates:
+        dupes.setdefault(key, []).append(old)
+    message["duplicate_keys"] = dupes
+    return ["duplicate keys " + ", ".join(sorted(dupes)) + ": last value used, earlier kept"]
+
+
+def _iter_single(stream: BinaryIO) -> Iterator[tuple[Slot, str, Any, list[str]]]:
+    """Fast path for single-chat exports: ijson's C builder does the work."""
+    try:
+        for number, message in enumerate(ijson.items(stream, "messages.item", map_type=_DupDict, use_float=False)):
+            notes: list[str] = []
+            if isinstance(message, _DupDict) and message.dups:
+                notes = _duplicate_notes(message, message.dups)
+            yield ("", 0), f"messages[{number}]", message, notes
+    except ijson.JSONError as exc:
+        raise ExportError(f"not valid JSON: {_one_line(exc)}") from None
+
+
+def iter_messages(stream: BinaryIO, single: bool = False) -> Iterator[tuple[Slot, str, Any, list[str]]]:
+    """(chat slot, JSON path, message, repair notes) for every message, in file order."""
+    if single:
+        yield from _iter_single(stream)
+        return
     index: dict[str, int] = {}
     counters: dict[Slot, int] = {}
     builder: _Builder | None = None
@@ -135,15 +172,7 @@ def iter_messages(stream: BinaryIO) -> Iterator[tuple[Slot, str, dict[str, Any],
             if builder is not None:
                 if builder.feed(event, value):
                     message = builder.value
-                    notes = []
-                    if builder.duplicates:
-                        dupes: dict[str, list[Any]] = {}
-                        for key, old in builder.duplicates:
-                            dupes.setdefault(key, []).append(old)
-                        message["duplicate_keys"] = dupes
-                        notes.append(
-                            "duplicate keys " + ", ".join(sorted(dupes)) + ": last value used, earlier kept"
-                        )
+                    notes = _duplicate_notes(message, builder.duplicates) if builder.duplicates else []
                     builder = None
                     yield slot, path, message, notes
                 continue

@@ -62,8 +62,12 @@ class TelegramExport:
 
     def records(self) -> Iterator[PostRecord | SkippedMessage]:
         with self._stream() as stream:
-            for slot, path, message, notes in iter_messages(stream):
+            single = "messages" in self.scanned.root_keys
+            for slot, path, message, notes in iter_messages(stream, single):
                 chat = self.chats.get(slot) or _chat_info({}, {}, single=False)[0]
+                if not isinstance(message, dict):
+                    yield SkippedMessage(path, f"a message must be a JSON object, not {type(message).__name__}")
+                    continue
                 yield to_record(message, chat, path, self.utc_offset, notes)
 
     def locate(self, ref: MediaRef) -> MediaLocation:
