@@ -37,11 +37,12 @@ class Site:
 def build_pages(folder: Path) -> dict[str, tuple[int, str | None, bytes]]:
     png = make_png(folder / "photo.png", width=120, height=80).read_bytes()
     lazy = make_png(folder / "lazy.png", width=60, height=40, seed=1).read_bytes()
+    icon = make_png(folder / "favicon.png", width=16, height=16, seed=2).read_bytes()
     mp4 = make_video(
         folder / "clip.mp4", seconds=0.4, fps=5, width=64, height=48, faststart=True
     ).read_bytes()
     media_page = _html(
-        '<h1>Raid</h1><img src="/photo.png" alt="photo"><img data-src="/lazy.png" alt="lazy-loaded"><video src="/clip.mp4" controls width="64"></video>',
+        '<h1>Raid</h1><img src="/photo.png" alt="photo"><img src="/photo.png?copy" alt="same bytes again"><img data-src="/lazy.png" alt="lazy-loaded"><video src="/clip.mp4" controls width="64"></video>',
         title="Media page",
     )
     plain = _html("<p>Plain page after a redirect</p>", title="Plain")
@@ -52,6 +53,7 @@ def build_pages(folder: Path) -> dict[str, tuple[int, str | None, bytes]]:
         "/media.html": (200, "text/html; charset=utf-8", media_page.encode("utf-8")),
         "/photo.png": (200, "image/png", png),
         "/lazy.png": (200, "image/png", lazy),
+        "/favicon.ico": (200, "image/x-icon", icon),
         "/clip.mp4": (200, "video/mp4", mp4),
         "/plain.html": (200, "text/html; charset=utf-8", plain.encode("utf-8")),
         "/cyr-meta.html": (200, "text/html", cyr_meta),

@@ -100,6 +100,8 @@ def test_page_with_image_and_video(sqlite_archive: Path, capturer: ChromiumCaptu
     sha = {path: hashlib.sha256(body).hexdigest() for path, (_, _, body) in site.files.items()}
     assert sha["/photo.png"] in roles["image"]  # the page's own image, whole
     assert sha["/lazy.png"] in roles["image"]  # one a lazy loader never asked for
+    assert len(roles["image"]) == len(set(roles["image"]))  # the same bytes twice are one artefact
+    assert sha["/favicon.ico"] not in roles["image"]  # the browser's own request, not the page's
     assert sha["/clip.mp4"] in roles["media"]  # the video, whole, not a Range fragment
     assert roles["html"] == [sha["/media.html"]]
     assert _blob(sqlite_archive, roles["screenshot"][0]).startswith(b"\x89PNG")

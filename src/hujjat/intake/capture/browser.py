@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -317,12 +318,19 @@ class ChromiumCapturer:
 
     @staticmethod
     def _keep_images(exchanges: list[Exchange], workdir: Path, snapshot: PageSnapshot) -> None:
+        """Each distinct image the page loaded; the browser's own requests (favicon: type Other) are
+        left to the WARC."""
         folder = workdir / "images"
+        seen: set[bytes] = set()
         for index, ex in enumerate(exchanges):
             content_type = (ex.header("content-type") or "").lower()
             is_image = ex.resource_type == "Image" or content_type.startswith("image/")
-            if not is_image or ex.status != 200 or not ex.body or ex.url.startswith("data:"):
+            if not is_image or ex.resource_type == "Other" or ex.status != 200 or not ex.body:
                 continue
+            digest = hashlib.sha256(ex.body).digest()
+            if digest in seen:
+                continue
+            seen.add(digest)
             folder.mkdir(exist_ok=True)
             name = Path(urlsplit(ex.url).path).name or "image"
             path = folder / f"{index:04d}-{name[-80:]}"
