@@ -43,15 +43,37 @@ def pg_available() -> bool:
     return _pg_available
 
 
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database; its URL in the form users write in hujjat.toml."""
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """One migrated, empty database per test process: copying it (CREATE DATABASE ... TEMPLATE)
+    is ten times faster than running every feature's migrations for each test."""
+    from hujjat.adapters.db.engine import create_db_engine, upgrade_schema
+
     if not pg_available():
         pytest.skip("no PostgreSQL server answers on " + PG_SERVER)
+    name = f"hujjat_tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine = create_db_engine(f"{PG_SERVER}/{name}")
+    upgrade_schema(engine)
+    engine.dispose()
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_database(pg_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database with the current schema and no rows; its URL in the form users
+    write in hujjat.toml."""
     name = "hujjat_test_" + uuid.uuid4().hex[:12]
     engine = _admin_engine()
     with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
     try:
         yield f"{PG_SERVER}/{name}"
     finally:
