@@ -4,6 +4,8 @@ key-free ciphertext check that `verify --quick` falls back to when no secret is 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,8 +43,11 @@ from hujjat.entrypoints.cli.common import (
     out,
     print_json,
 )
+from hujjat.processing.redaction import RedactionOptions, redact_file
+from hujjat.processing.redaction.media import parse_region
 from hujjat.services.checkpoints import sign_checkpoint
 from hujjat.services.protection import shred_item
+from hujjat.services.redaction import find_item, record_derivative
 
 __all__ = ["KeyFileOpt", "keyless_quick_verify", "new_secret", "register"]
 
@@ -71,6 +76,8 @@ def _secret(key_file: Path | None) -> Secret:
 
 
 def register(app: typer.Typer) -> None:
+    register_redact(app)
+
     @app.command()
     def encrypt(
         archive: ArchiveOpt = DEFAULT_ARCHIVE,
@@ -175,3 +182,49 @@ def register(app: typer.Typer) -> None:
                 err.print(
                     "note: redacted derivatives are kept: " + escape(", ".join(result.derivatives))
                 )
+
+
+def register_redact(app: typer.Typer) -> None:
+    @app.command()
+    def redact(
+        item: Annotated[str, typer.Argument(help="Item id or sha256 (or a unique prefix).")],
+        faces: Annotated[bool, typer.Option("--faces", help="Find faces offline and pixelate them.")] = False,
+        region: Annotated[
+            list[str] | None, typer.Option("--region", help="x,y,w,h in pixels to obscure (repeatable).")
+        ] = None,
+        mute: Annotated[bool, typer.Option("--mute", help="Remove the audio.")] = False,
+        distort_voice: Annotated[bool, typer.Option("--distort-voice", help="Distort voices (ring modulation).")] = False,
+        strip_metadata: Annotated[
+            bool, typer.Option("--strip-metadata", help="Remove all metadata (always done: derivatives are re-encoded).")
+        ] = False,
+        archive: ArchiveOpt = DEFAULT_ARCHIVE,
+        actor: AsOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Make a redacted derivative of an item (the original is never changed)."""
+        if mute and distort_voice:
+            raise UsageError("choose --mute or --distort-voice, not both")
+        options = RedactionOptions(
+            faces=faces,
+            regions=tuple(parse_region(r) for r in region or []),
+            mute=mute,
+            distort_voice=distort_voice,
+        )
+        with archive_session(archive, actor) as arch, tempfile.TemporaryDirectory(prefix="hujjat-redact-") as tmp:
+            original = find_item(arch.ports, item)
+            work = Path(tmp)
+            source = work / "original"
+            with arch.ports.store.open(original.sha256) as src, source.open("wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            result = redact_file(source, original.media_type, work, options)
+            operations: dict[str, Any] = {**options.describe(), "faces_found": result.faces_found,
+                                          "frames": result.frames, "notes": result.notes}
+            record = record_derivative(arch.ports, original, result.path, operations)
+        payload = {"original": {"id": original.id, "sha256": original.sha256},
+                   "derivative": {"id": record.id, "sha256": record.sha256, "media_type": record.media_type},
+                   "operations": operations}
+        if json_out:
+            print_json(payload)
+        else:
+            out.print(f"derivative {record.id} (sha256:{record.sha256}): {result.faces_found} faces obscured, "
+                      f"{result.frames} frames; metadata removed")
