@@ -49,6 +49,9 @@ def test_cli_capture_list_show_on_each_database(archive: Path, cli: Cli, site: S
     assert {a["role"] for a in detail["artefacts"]} >= {"warc", "screenshot", "pdf", "html"}
     text = cli("show", report["id"])
     assert "artefacts:" in text.out and "capture.finished" in text.out
+    found = cli("search", "военкомата", "--type", "capture", "--json")
+    assert found.code == 0, found.err
+    assert report["id"] in [hit["id"] for hit in json.loads(found.out)["results"]]
     assert cli("verify").code == 0
 
 

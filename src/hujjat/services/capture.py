@@ -22,6 +22,7 @@ from hujjat.ports.capture import PageCapturer
 from hujjat.services.context import ArchivePorts
 from hujjat.services.intake import IntakeRequest, record_blob
 from hujjat.services.queries import custody_view
+from hujjat.services.search import refresh_records
 
 MAX_TEXT_CHARS = 2_000_000
 
@@ -119,6 +120,7 @@ def capture_url(
                 "artefacts": [{"role": a.role, "item": a.item_id, "sha256": a.sha256} for a in artefacts],
             },
         )
+    refresh_records(ports, "capture", [capture.id])  # title, note, page text and URL become searchable
     return CaptureResult(capture, artefacts)
 
 
