@@ -78,6 +78,7 @@ def test_workflow_history_and_two_person_rule(cli: Any, archive: Path, tmp_path:
     assert text.code == 0 and "Raid on a workers' hostel" in text.out and "v4" in text.out
 
     assert cli("verify").code == 0  # the custody chain with all these entries verifies
+    assert _json(cli("incident", "check", "--json")) == {"incidents": 1, "problems": [], "ok": True}
 
 
 BAD_NEW = [
@@ -230,6 +231,9 @@ def test_bad_acled_files_import_nothing(cli: Any, sqlite_archive: Path, tmp_path
     assert _state(cli) == before
     partial = _json(cli("import", "acled", str(bad_date), "--skip-invalid", "--json"))
     assert (partial["added"], partial["skipped"]) == (1, 1)
+    changed = _acled_file(tmp_path / "changed.csv", [dict(ACLED_ROW, fatalities="2", timestamp="1650000000")])
+    assert _json(cli("import", "acled", str(changed), "--json"))["updated"] == 1
+    assert _json(cli("incident", "check", "--json"))["ok"]
 
 
 def test_taxonomy_show_and_archive_extension(cli: Any, sqlite_archive: Path) -> None:
@@ -310,3 +314,34 @@ def test_restricted_incidents_leave_only_when_named(cli: Any, sqlite_archive: Pa
     assert [i["id"] for i in json.loads(out.read_text(encoding="utf-8"))["incidents"]] == [shown]
     _json(cli("export", "incidents", str(out), "--sensitivity", "restricted", "--json"))
     assert [i["id"] for i in json.loads(out.read_text(encoding="utf-8"))["incidents"]] == [hidden]
+
+
+def test_check_finds_incidents_changed_behind_hujjats_back(cli: Any, archive: Path) -> None:
+    import sqlalchemy as sa
+
+    from hujjat.adapters.db.incidents_tables import incidents
+    from hujjat.bootstrap import open_archive
+
+    iid = _new(cli)["id"]
+    _json(cli("incident", "edit", iid, "--killed", "0", "--as", "bob", "--json"))
+    _json(cli("incident", "review", iid, "--state", "corroborated", "--note", "x", "--as", "carol", "--json"))
+    assert _json(cli("incident", "check", "--json"))["ok"]
+
+    record = _json(cli("incident", "show", iid, "--json"))
+    tampered = {k: record[k] for k in record if k not in ("links", "reviews", "history", "custody")}
+    tampered["counts"] = {**tampered["counts"], "killed": 3}
+    tampered["state"] = "verified"
+    opened = open_archive(archive, "mallory")
+    try:
+        with opened.engine.begin() as conn:
+            conn.execute(
+                sa.update(incidents).where(incidents.c.id == iid).values(record=tampered, state="verified")
+            )
+    finally:
+        opened.close()
+    result = cli("incident", "check")
+    assert result.code == 1
+    assert (
+        "differs from its last stored version" in result.err
+        and "is not the reviewed corroborated" in result.err
+    )

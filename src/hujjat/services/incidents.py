@@ -283,3 +283,39 @@ def list_incidents(ports: ArchivePorts, query: IncidentFilter) -> list[dict[str,
         incidents = list(tx.incidents.iter_incidents(query))
         links = tx.incidents.links_by_incident([i.id for i in incidents])
     return [{**i.to_record(), "links": [link.to_record() for link in links.get(i.id, [])]} for i in incidents]
+
+
+def check_incidents(ports: ArchivePorts) -> dict[str, Any]:
+    """Cross-check incident rows against their stored versions and the custody log: every version
+    from 1 up is there, the current record is the last version, and the custody log holds the
+    record each incident was created (or imported) with. Finds rows changed behind Hujjat's back."""
+    problems: list[str] = []
+    checked = 0
+    with ports.uow(read_only=True) as tx:
+        for incident in tx.incidents.iter_incidents(IncidentFilter(include_reference=True)):
+            checked += 1
+            versions = tx.incidents.versions(incident.id)
+            numbers = [v.version for v in versions]
+            if numbers != list(range(1, len(numbers) + 1)) or not numbers:
+                problems.append(f"incident {incident.id}: versions {numbers} are not 1..n")
+                continue
+            current = incident.to_record()
+            # Reviews change only the state, recorded as reviews rather than versions.
+            if {**versions[-1].record, "state": None} != {**current, "state": None}:
+                problems.append(f"incident {incident.id}: current record differs from its last stored version")
+            reviews = tx.incidents.reviews(incident.id)
+            last_review = reviews[-1] if reviews else None
+            expected = (last_review.to_state.value if last_review and last_review.at >= versions[-1].at
+                        else versions[-1].record.get("state"))
+            if incident.state != expected:
+                problems.append(f"incident {incident.id}: state {incident.state} is not the reviewed {expected}")
+            entries = tx.custody.entries_for([incident.id])
+            first = next((e for e in entries if e.action in ("incident.created", "incident.imported")), None)
+            if first is None:
+                problems.append(f"incident {incident.id}: no custody entry records its creation")
+            elif first.details.get("record") != versions[0].record:
+                problems.append(f"incident {incident.id}: version 1 differs from the record logged at creation")
+            logged = sum(1 for e in entries if e.action != "incident.reviewed")
+            if logged < len(versions):
+                problems.append(f"incident {incident.id}: {len(versions)} versions but {logged} custody entries")
+    return {"incidents": checked, "problems": problems, "ok": not problems}

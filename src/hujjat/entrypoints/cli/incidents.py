@@ -31,6 +31,7 @@ from hujjat.ports.places import PlaceResolver
 from hujjat.services.incident_exports import import_acled
 from hujjat.services.incidents import (
     IncidentFields,
+    check_incidents,
     create_incident,
     edit_incident,
     incident_detail,
@@ -233,8 +234,25 @@ def _register_incident_commands() -> None:
         out.print(f"{len(rows)} incidents")
 
 
+def _register_check() -> None:
+    @incident_app.command("check")
+    def check(archive: ArchiveOpt = DEFAULT_ARCHIVE, json_out: JsonOpt = False) -> None:
+        """Cross-check incidents against their versions and the custody log (exit 1 on a problem)."""
+        with archive_session(archive, sign=False) as arch:
+            report = check_incidents(arch.ports)
+        if json_out:
+            print_json(report)
+        else:
+            for problem in report["problems"]:
+                err.print(f"PROBLEM: {escape(problem)}")
+            out.print(f"{report['incidents']} incidents checked: " + ("OK" if report["ok"] else "PROBLEMS FOUND"))
+        if not report["ok"]:
+            raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     _register_incident_commands()
+    _register_check()
     app.add_typer(incident_app, name="incident")
     app.add_typer(taxonomy_app, name="taxonomy")
     app.add_typer(place_app, name="place")
