@@ -30,6 +30,7 @@ from hujjat.adapters.crypto.archive import (
 )
 from hujjat.adapters.crypto.keyless import check_ciphertext
 from hujjat.adapters.crypto.keyring import Secret, load_keyring
+from hujjat.adapters.taxonomy_file import load_taxonomy
 from hujjat.bootstrap import open_archive
 from hujjat.config import load_config, write_config
 from hujjat.domain.errors import UsageError
@@ -43,10 +44,13 @@ from hujjat.entrypoints.cli.common import (
     out,
     print_json,
 )
+from hujjat.entrypoints.cli.exports import export_app
+from hujjat.entrypoints.cli.incidents import optional_places
 from hujjat.processing.redaction import RedactionOptions, redact_file
 from hujjat.processing.redaction.media import parse_region
 from hujjat.services.checkpoints import sign_checkpoint
 from hujjat.services.protection import shred_item
+from hujjat.services.public_export import export_public
 from hujjat.services.redaction import find_item, record_derivative
 
 __all__ = ["KeyFileOpt", "keyless_quick_verify", "new_secret", "register"]
@@ -77,6 +81,7 @@ def _secret(key_file: Path | None) -> Secret:
 
 def register(app: typer.Typer) -> None:
     register_redact(app)
+    register_public_export()
 
     @app.command()
     def encrypt(
@@ -228,3 +233,27 @@ def register_redact(app: typer.Typer) -> None:
         else:
             out.print(f"derivative {record.id} (sha256:{record.sha256}): {result.faces_found} faces obscured, "
                       f"{result.frames} frames; metadata removed")
+
+
+def register_public_export() -> None:
+    @export_app.command("public")
+    def export_public_cmd(
+        out_dir: Annotated[Path, typer.Argument(metavar="OUT_DIR", help="A new, empty folder.")],
+        state: Annotated[list[str] | None, typer.Option("--state", help="Only incidents in this state.")] = None,
+        allow_unredacted: Annotated[
+            list[str] | None, typer.Option("--allow-unredacted", help="Publish this item unredacted (logged).")
+        ] = None,
+        archive: ArchiveOpt = DEFAULT_ARCHIVE,
+        actor: AsOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """The publishable dataset: public incidents, redacted media, pseudonyms, coarse places."""
+        with archive_session(archive, actor) as arch:
+            summary = export_public(
+                arch.ports, load_taxonomy(arch.config.root), optional_places(), out_dir,
+                tuple(state or ()), tuple(allow_unredacted or ()),
+            )
+        if json_out:
+            print_json(summary)
+        else:
+            out.print(f"published {summary['incidents']} incidents and {summary['media']} media files to {escape(str(out_dir))}")
