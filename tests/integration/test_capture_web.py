@@ -208,3 +208,14 @@ def test_network_failures_are_recorded(
         archive.close()
     assert [e["action"] for e in detail["custody"]] == ["capture.started", "capture.failed"]
     assert detail["custody"][1]["details"]["error"] == reason
+
+
+def test_a_url_that_is_a_picture_is_kept_as_served(
+    sqlite_archive: Path, capturer: ChromiumCapturer, site: Site
+) -> None:
+    result = _capture(sqlite_archive, capturer, site.url("/photo.png"))
+    assert result.capture.state is CaptureState.OK
+    roles = _roles(result)
+    assert roles["html"] == [hashlib.sha256(site.files["/photo.png"][2]).hexdigest()]
+    assert result.capture.text is None and result.capture.encoding is None
+    assert {"screenshot", "pdf", "warc"} <= roles.keys()

@@ -255,10 +255,17 @@ class ChromiumCapturer:
 
     @staticmethod
     def _describe_document(main: Exchange, snapshot: PageSnapshot, workdir: Path) -> None:
+        """Keep the document's bytes as served; decode them for search when they are HTML or text
+        (a URL may point straight at a picture or a PDF: then it is kept, named after the URL)."""
         snapshot.headers = [[name, value] for name, value in main.response_headers]
-        path = workdir / "page.html"
+        content_type = (main.header("content-type") or "").split(";")[0].strip().lower()
+        textual = not content_type or content_type.startswith("text/") or "html" in content_type
+        name = "page.html" if textual else "document-" + (Path(urlsplit(main.url).path).name or "page")[-80:]
+        path = workdir / name
         path.write_bytes(main.body)
         snapshot.files.append(CapturedFile(ArtefactRole.HTML, path, main.url))
+        if not textual:
+            return
         decoded = decode_document(main.body, main.header("content-type"))
         snapshot.encoding, snapshot.encoding_source = decoded.encoding, decoded.source
         snapshot.title, snapshot.text = html_text(decoded.text)
