@@ -58,6 +58,8 @@ def test_copies_found_at_intake_and_by_similar_and_clusters(archive: Path, cli, 
     groups = [sorted(m["id"] for m in c["members"]) for c in clusters]
     image_group = sorted(ids[n] for n in ("original", "jpeg_q30", "caption", "flip"))
     assert image_group in groups and sorted([ids["video"], ids["clip"]]) in groups
+    rescanned = json.loads(cli("clusters", "--rescan", "--json").out)["clusters"]
+    assert sorted(sorted(m["id"] for m in c["members"]) for c in rescanned) == sorted(groups)
     biggest = clusters[0]
     assert biggest["size"] == 4 and biggest["sources"] == 4
     assert biggest["earliest"]["id"] == ids["original"]

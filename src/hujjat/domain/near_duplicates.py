@@ -3,7 +3,10 @@
 Pure rules, no I/O. An image has one 256-bit PDQ hash; a video has the PDQ hashes of frames
 sampled by time (vPDQ). Hashes are 64 hex characters; distance is Hamming distance in bits.
 Every hash also carries the hash of the horizontally mirrored picture, so a flipped copy still
-matches (PDQ itself is not flip-invariant).
+matches (PDQ itself is not flip-invariant). Images carry a second PDQ hash of their central region
+(the middle 70% of each side), the "cheap hash that helps": burnt-in captions, logos and borders
+live at the edges, so the centre stays the same when the whole picture no longer does. Two
+pictures match when either their whole-picture or their centre hashes are within the distance.
 
 vPDQ comparison follows Meta's documented algorithm (ThreatExchange vpdq/README.md): frames below
 a quality tolerance are ignored, each video is a *set* of unique frame hashes, a frame matches when
@@ -82,6 +85,8 @@ class FrameHash:
     quality: int
     hash: str
     flipped: str
+    center: str | None = None
+    center_flipped: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,8 +116,26 @@ def distance(a: str, b: str) -> int:
 
 
 def frame_distance(query: FrameHash, other: FrameHash) -> int:
-    """Distance allowing for a mirrored copy: the smaller of straight and flipped."""
-    return min(distance(query.hash, other.hash), distance(query.flipped, other.hash))
+    """Distance allowing for a mirrored copy and for damaged edges: the smallest of the whole
+    pictures (straight or mirrored) and of their centres (straight or mirrored)."""
+    return _closest(_ints(query), int(other.hash, 16), _centre(other))
+
+
+def _ints(frame: FrameHash) -> tuple[int, int, int | None, int | None]:
+    centre = int(frame.center, 16) if frame.center else None
+    centre_flipped = int(frame.center_flipped, 16) if frame.center_flipped else None
+    return int(frame.hash, 16), int(frame.flipped, 16), centre, centre_flipped
+
+
+def _centre(frame: FrameHash) -> int | None:
+    return int(frame.center, 16) if frame.center else None
+
+
+def _closest(query: tuple[int, int, int | None, int | None], other: int, other_centre: int | None) -> int:
+    best = min((query[0] ^ other).bit_count(), (query[1] ^ other).bit_count())
+    if other_centre is not None and query[2] is not None and query[3] is not None:
+        best = min(best, (query[2] ^ other_centre).bit_count(), (query[3] ^ other_centre).bit_count())
+    return best
 
 
 @dataclass(frozen=True)
@@ -151,15 +174,15 @@ def compare_videos(
     c = _unique(other, settings.min_quality)
     if not q or not c:
         return VideoComparison(0.0, 0.0)
-    q_ints = [(int(f.hash, 16), int(f.flipped, 16)) for f in q]
-    c_ints = [int(f.hash, 16) for f in c]
+    q_ints = [_ints(f) for f in q]
+    c_ints = [(int(f.hash, 16), _centre(f)) for f in c]
     c_matched = [False] * len(c)
     pairs: list[FramePair] = []
     q_count = 0
-    for qf, (qh, qflip) in zip(q, q_ints, strict=True):
+    for qf, probe in zip(q, q_ints, strict=True):
         best: tuple[int, int] | None = None
-        for j, ch in enumerate(c_ints):
-            d = min((qh ^ ch).bit_count(), (qflip ^ ch).bit_count())
+        for j, (ch, c_centre) in enumerate(c_ints):
+            d = _closest(probe, ch, c_centre)
             if d <= settings.frame_distance:
                 c_matched[j] = True
                 if best is None or d < best[0]:

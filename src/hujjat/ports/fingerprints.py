@@ -2,7 +2,8 @@
 
 The repository holds the truth (fingerprints and recorded matches in the database); the index is a
 derived, rebuildable structure for fast Hamming-radius search, kept under the archive folder and
-brought up to date from the repository (ids are the repository's hash row ids).
+brought up to date from the repository. Index keys come from the repository: 2 * hash row id for a
+whole picture, 2 * row id + 1 for its centre hash.
 """
 
 from __future__ import annotations
@@ -31,16 +32,16 @@ class FingerprintRepository(Protocol):
 
     def get_many(self, item_ids: Sequence[str]) -> dict[str, Fingerprint]: ...
 
-    def owners(self, hash_ids: Sequence[int]) -> dict[int, str]:
-        """Item id for each hash row id."""
+    def owners(self, keys: Sequence[int]) -> dict[int, str]:
+        """Item id for each index key (2 * hash row id, + 1 for a centre hash)."""
         ...
 
-    def iter_hashes(self, after_id: int, min_quality: int) -> Iterator[tuple[int, str]]:
-        """(row id, hash) of indexable hashes with id > after_id, in id order."""
+    def iter_hashes(self, after_key: int, min_quality: int) -> Iterator[tuple[int, str]]:
+        """(index key, hash) of indexable hashes with key > after_key, in key order."""
         ...
 
-    def iter_frames(self, min_quality: int) -> Iterator[tuple[int, str, str, str]]:
-        """(row id, item id, hash, mirrored hash) of every indexable hash."""
+    def iter_frames(self, min_quality: int, after_key: int = -1) -> Iterator[tuple[int, str, str, str]]:
+        """(index key, item id, hash, mirrored hash) of every indexable hash, centres included."""
         ...
 
     def post_appearances(self, item_ids: Sequence[str]) -> dict[str, list[tuple[str, int, datetime | None]]]:
@@ -48,7 +49,7 @@ class FingerprintRepository(Protocol):
         ...
 
     def hash_stats(self, min_quality: int) -> tuple[int, int]:
-        """(count, highest row id) of indexable hashes."""
+        """(count, highest index key) of indexable hashes."""
         ...
 
     def unfingerprinted(self) -> list[MediaRef]:
@@ -61,6 +62,10 @@ class FingerprintRepository(Protocol):
 
     def add_match(self, match: NearMatch, via: str, at: datetime) -> bool:
         """Record a pair unless it (in either order) is recorded already."""
+        ...
+
+    def iter_match_pairs(self) -> Iterator[tuple[str, str]]:
+        """(item id, other id) of every recorded match."""
         ...
 
     def matches_for(self, item_id: str) -> list[NearMatch]:

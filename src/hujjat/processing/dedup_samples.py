@@ -54,7 +54,8 @@ def scene(seed: int, width: int = 320, height: int = 240) -> Image.Image:
         draw.text(
             (rnd.randrange(width // 2), rnd.randrange(height - 12)), text, fill=(255, 255, 255), font=font
         )
-    noise = Image.effect_noise((width // 4, height // 4), rnd.randint(20, 80)).convert("RGB")
+    size = (width // 4, height // 4)
+    noise = Image.frombytes("RGB", size, rnd.randbytes(size[0] * size[1] * 3))  # seeded, unlike effect_noise
     image.paste(noise, (rnd.randrange(width - width // 4), rnd.randrange(height - height // 4)))
     return image
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,9 @@ PDQ_VERSION = version("pdqhash")
 IMAGE_SIDE = 512  # PDQ works on a 64x64 downsample; larger inputs only cost time
 FRAME_SIDE = 256
 MIN_SIDE = 8
-ALGO_PDQ = f"pdq (pdqhash {PDQ_VERSION})"
+CENTRE_SHARE = 0.7
+CENTRE_MIN_QUALITY = 50
+ALGO_PDQ = f"pdq+centre/1 (pdqhash {PDQ_VERSION})"
 
 
 def algo_vpdq(settings: DedupSettings) -> str:
@@ -60,12 +63,26 @@ def _hex(bits: Any) -> str:
     return bytes(np.packbits(np.asarray(bits, dtype=np.uint8))).hex()
 
 
-def pdq_frame(rgb: Any, frame: int = 0, timestamp_ms: int = 0) -> FrameHash:
-    """PDQ of an RGB array, with the hash of its mirror image."""
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+def _pdq_pair(rgb: Any) -> tuple[str, str, int]:
     bits, quality = pdqhash.compute(rgb)
     flipped, _ = pdqhash.compute(np.ascontiguousarray(rgb[:, ::-1]))
-    return FrameHash(frame, timestamp_ms, int(quality), _hex(bits), _hex(flipped))
+    return _hex(bits), _hex(flipped), int(quality)
+
+
+def pdq_frame(rgb: Any, frame: int = 0, timestamp_ms: int = 0, centre: bool = False) -> FrameHash:
+    """PDQ of an RGB array with the hash of its mirror image, and optionally of its centre (the
+    middle CENTRE_SHARE of each side), kept only when that is featured enough to trust."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    digest, flipped, quality = _pdq_pair(rgb)
+    found = FrameHash(frame, timestamp_ms, quality, digest, flipped)
+    if centre:
+        height, width = rgb.shape[:2]
+        dy, dx = int(height * (1 - CENTRE_SHARE) / 2), int(width * (1 - CENTRE_SHARE) / 2)
+        middle = np.ascontiguousarray(rgb[dy : height - dy, dx : width - dx])
+        c_digest, c_flipped, c_quality = _pdq_pair(middle)
+        if c_quality >= CENTRE_MIN_QUALITY:
+            found = replace(found, center=c_digest, center_flipped=c_flipped)
+    return found
 
 
 def _rgb(image: Image.Image, side: int) -> Any:
@@ -108,7 +125,8 @@ def fingerprint_image(path: Path, settings: DedupSettings) -> Fingerprint:
                     )
                 if getattr(image, "n_frames", 1) > 1:
                     return _animated(image, settings)
-                return _finish(KIND_PDQ, ALGO_PDQ, [pdq_frame(_rgb(image, IMAGE_SIDE))], settings)
+                frame = pdq_frame(_rgb(image, IMAGE_SIDE), centre=True)
+                return _finish(KIND_PDQ, ALGO_PDQ, [frame], settings)
     except Image.DecompressionBombError as error:
         return _failed(KIND_PDQ, ALGO_PDQ, f"image too large to decode safely: {_one_line(error)}")
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as error:

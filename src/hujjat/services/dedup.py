@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from hujjat.ports.fingerprints import Fingerprinter
 from hujjat.services.context import ArchivePorts
 
 SYNC_BATCH = 50_000
+_VERIFIED: weakref.WeakSet[Any] = weakref.WeakSet()  # indexes checked against the database in this process
 MAX_FRAME_PAIRS = 50
 
 
@@ -44,30 +46,35 @@ def require_fingerprinter(ports: ArchivePorts) -> Fingerprinter:
 
 
 def sync_index(ports: ArchivePorts, engine: Fingerprinter) -> None:
-    """Bring the hash index up to the database: add rows it lacks, rebuild it when it holds rows
-    the database no longer has (a replaced fingerprint, a restored database, a changed setting)
-    or when rows committed out of id order were missed."""
+    """Bring the hash index up to the database.
+
+    The first time in a process the counts are compared too, and the index is rebuilt when it
+    holds rows the database no longer has (a replaced fingerprint, a restored database, a changed
+    setting) or lacks rows below its highest key (committed out of order by another process).
+    After that only rows above the highest key held are read: one indexed range query.
+    """
     quality = engine.settings.min_quality
+    verified = engine.index in _VERIFIED
     for attempt in range(2):
         held, last = engine.index.synced_to()
         with ports.uow(read_only=True) as tx:
-            count, top = tx.fingerprints.hash_stats(quality)
-            if (held, last) == (count, top):
-                return
-            if attempt == 1 or held > count or last > top:
-                engine.index.reset()
-                last = 0
-            ids: list[int] = []
-            hashes: list[str] = []
-            for row_id, digest in tx.fingerprints.iter_hashes(last, quality):
-                ids.append(row_id)
-                hashes.append(digest)
-                if len(ids) >= SYNC_BATCH:
-                    engine.index.add(ids, hashes)
-                    ids, hashes = [], []
-            engine.index.add(ids, hashes)
-        if engine.index.synced_to()[0] >= count:
-            return
+            if not verified:
+                count, top = tx.fingerprints.hash_stats(quality)
+                if (held, last) == (count, top):
+                    break
+                if attempt == 1 or held > count or last > top:
+                    engine.index.reset()
+                    last = 0
+            batch: list[tuple[int, str]] = []
+            for row in tx.fingerprints.iter_hashes(last, quality):
+                batch.append(row)
+                if len(batch) >= SYNC_BATCH:
+                    engine.index.add([k for k, _ in batch], [h for _, h in batch])
+                    batch = []
+            engine.index.add([k for k, _ in batch], [h for _, h in batch])
+        if verified or engine.index.synced_to()[0] >= count:
+            break
+    _VERIFIED.add(engine.index)
 
 
 def _pair_settings(settings: DedupSettings, a: Fingerprint, b: Fingerprint) -> DedupSettings:
@@ -106,7 +113,7 @@ def find_matches(
     if mine.status != STATUS_OK or not usable:
         return []
     radius = max(settings.image_distance, settings.frame_distance)
-    queries = [f.hash for f in usable] + [f.flipped for f in usable]
+    queries = [h for f in usable for h in (f.hash, f.flipped, f.center, f.center_flipped) if h]
     hits = {row for found in engine.index.search(queries, radius) for row, _ in found}
     with ports.uow(read_only=True) as tx:
         owners = tx.fingerprints.owners(sorted(hits))

@@ -1,9 +1,12 @@
 """Clusters of copies (`hujjat clusters`) and the "seen before" summary that `hujjat show` prints.
 
-Clustering: every indexed hash (and its mirror) is range-searched in the index in batches; each
-pair of items with a hit becomes a candidate edge, confirmed with the same rules as `similar`
-(PDQ distance for two images, vPDQ containment when a video is involved), and union-find joins
-the confirmed edges. Each cluster lists its members, their sources (acquisitions, and posts when
+Clustering joins pairs of copies with union-find. By default the pairs are the matches recorded
+when each item was fingerprinted (every new item is searched against everything already held, so
+the recorded matches are the whole graph, built incrementally): clustering a million items is then
+a pass over the recorded pairs. `rescan` recomputes the pairs with the current settings instead:
+every indexed hash (and its mirror) is range-searched in batches, and each pair of items with a
+hit is confirmed with the same rules as `similar` (PDQ distance for two images, vPDQ containment
+when a video is involved). Each cluster lists its members, their sources (acquisitions, and posts when
 the posts feature is installed) and the earliest known appearance.
 """
 
@@ -52,8 +55,19 @@ def candidate_pairs(
     return best
 
 
+def recorded_cluster_ids(ports: ArchivePorts) -> list[list[str]]:
+    """Groups of item ids joined by recorded matches (groups of one left out)."""
+    require_fingerprinter(ports)
+    groups = UnionFind()
+    with ports.uow(read_only=True) as tx:
+        for a, b in tx.fingerprints.iter_match_pairs():
+            groups.union(a, b)
+    return [sorted(g) for g in groups.groups() if len(g) > 1]
+
+
 def cluster_ids(ports: ArchivePorts, progress: Callable[[int, int], None] | None = None) -> list[list[str]]:
-    """Groups of item ids that are copies of each other (groups of one left out)."""
+    """Groups of item ids that are copies of each other under the current settings, searched anew
+    (groups of one left out)."""
     engine = require_fingerprinter(ports)
     settings = engine.settings
     with engine.exclusive():
@@ -130,11 +144,14 @@ def _distinct_sources(members: Iterable[dict[str, Any]]) -> int:
 
 
 def clusters(
-    ports: ArchivePorts, sort: str = "size", progress: Callable[[int, int], None] | None = None
+    ports: ArchivePorts,
+    sort: str = "size",
+    progress: Callable[[int, int], None] | None = None,
+    rescan: bool = False,
 ) -> dict[str, Any]:
     if sort not in SORTS:
         raise UsageError(f"--sort must be one of: {', '.join(SORTS)}")
-    groups = cluster_ids(ports, progress)
+    groups = cluster_ids(ports, progress) if rescan else recorded_cluster_ids(ports)
     result: list[dict[str, Any]] = []
     with ports.uow(read_only=True) as tx:
         for group in groups:

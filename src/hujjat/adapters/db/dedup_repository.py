@@ -70,6 +70,8 @@ class SqlFingerprintRepository:
                         "quality": f.quality,
                         "hash": f.hash,
                         "flipped": f.flipped,
+                        "center": f.center,
+                        "center_flipped": f.center_flipped,
                     }
                     for f in fingerprint.frames
                 ],
@@ -89,7 +91,15 @@ class SqlFingerprintRepository:
             )
             for r in self.conn.execute(query):
                 frames.setdefault(r.item_id, []).append(
-                    FrameHash(int(r.frame), int(r.timestamp_ms), int(r.quality), r.hash, r.flipped)
+                    FrameHash(
+                        int(r.frame),
+                        int(r.timestamp_ms),
+                        int(r.quality),
+                        r.hash,
+                        r.flipped,
+                        r.center,
+                        r.center_flipped,
+                    )
                 )
         return {
             item_id: Fingerprint(
@@ -103,41 +113,47 @@ class SqlFingerprintRepository:
             for item_id, row in heads.items()
         }
 
-    def owners(self, hash_ids: Sequence[int]) -> dict[int, str]:
+    def owners(self, keys: Sequence[int]) -> dict[int, str]:
         out: dict[int, str] = {}
-        for part in _chunks(list(dict.fromkeys(hash_ids))):
+        by_row: dict[int, list[int]] = {}
+        for key in keys:
+            by_row.setdefault(key // 2, []).append(key)
+        for part in _chunks(list(by_row)):
             query = sa.select(fingerprint_hashes.c.id, fingerprint_hashes.c.item_id).where(
                 fingerprint_hashes.c.id.in_(part)
             )
-            out.update({int(i): item for i, item in self.conn.execute(query)})
+            for row_id, item in self.conn.execute(query):
+                out.update(dict.fromkeys(by_row[int(row_id)], item))
         return out
 
     def _indexable(self, min_quality: int) -> sa.ColumnElement[bool]:
         ok = sa.select(fingerprints.c.item_id).where(fingerprints.c.status == STATUS_OK)
         return sa.and_(fingerprint_hashes.c.quality >= min_quality, fingerprint_hashes.c.item_id.in_(ok))
 
-    def iter_hashes(self, after_id: int, min_quality: int) -> Iterator[tuple[int, str]]:
-        query = (
-            sa.select(fingerprint_hashes.c.id, fingerprint_hashes.c.hash)
-            .where(fingerprint_hashes.c.id > after_id, self._indexable(min_quality))
-            .order_by(fingerprint_hashes.c.id)
-        )
-        for row_id, digest in self.conn.execution_options(yield_per=10000).execute(query):
-            yield int(row_id), digest
+    def iter_hashes(self, after_key: int, min_quality: int) -> Iterator[tuple[int, str]]:
+        for key, _, digest, _ in self.iter_frames(min_quality, after_key):
+            yield key, digest
 
-    def iter_frames(self, min_quality: int) -> Iterator[tuple[int, str, str, str]]:
+    def iter_frames(self, min_quality: int, after_key: int = -1) -> Iterator[tuple[int, str, str, str]]:
+        """Index keys: 2*id for the whole picture, 2*id+1 for its centre (where kept)."""
         query = (
             sa.select(
                 fingerprint_hashes.c.id,
                 fingerprint_hashes.c.item_id,
                 fingerprint_hashes.c.hash,
                 fingerprint_hashes.c.flipped,
+                fingerprint_hashes.c.center,
+                fingerprint_hashes.c.center_flipped,
             )
-            .where(self._indexable(min_quality))
+            .where(fingerprint_hashes.c.id >= (after_key + 1) // 2, self._indexable(min_quality))
             .order_by(fingerprint_hashes.c.id)
         )
-        for row_id, item_id, digest, flipped in self.conn.execution_options(yield_per=10000).execute(query):
-            yield int(row_id), item_id, digest, flipped
+        for row in self.conn.execution_options(yield_per=10000).execute(query):
+            row_id = int(row.id)
+            if 2 * row_id > after_key:
+                yield 2 * row_id, row.item_id, row.hash, row.flipped
+            if row.center and row.center_flipped and 2 * row_id + 1 > after_key:
+                yield 2 * row_id + 1, row.item_id, row.center, row.center_flipped
 
     def post_appearances(self, item_ids: Sequence[str]) -> dict[str, list[tuple[str, int, datetime | None]]]:
         """(chat, message id, post date) of posts carrying each item, when the posts feature is
@@ -169,9 +185,11 @@ class SqlFingerprintRepository:
         return out
 
     def hash_stats(self, min_quality: int) -> tuple[int, int]:
-        query = sa.select(sa.func.count(), sa.func.max(fingerprint_hashes.c.id)).where(
-            self._indexable(min_quality)
-        )
+        has_centre = sa.case((fingerprint_hashes.c.center.is_(None), 0), else_=1)
+        query = sa.select(
+            sa.func.count() + sa.func.coalesce(sa.func.sum(has_centre), 0),
+            sa.func.max(fingerprint_hashes.c.id * 2 + has_centre),
+        ).where(self._indexable(min_quality))
         count, top = self.conn.execute(query).one()
         return int(count or 0), int(top or 0)
 
@@ -223,6 +241,11 @@ class SqlFingerprintRepository:
             )
         )
         return True
+
+    def iter_match_pairs(self) -> Iterator[tuple[str, str]]:
+        query = sa.select(near_duplicate_matches.c.item_id, near_duplicate_matches.c.other_id)
+        for row in self.conn.execution_options(yield_per=10000).execute(query):
+            yield str(row.item_id), str(row.other_id)
 
     def matches_for(self, item_id: str) -> list[NearMatch]:
         query = (

@@ -1,7 +1,8 @@
 """Near-duplicate tables: one fingerprint per media item, its frame hashes, and recorded matches.
 
-`fingerprint_hashes.id` doubles as the key in the on-disk hash index (adapters/hash_index.py), so it
-is an ever-growing integer; the index catches up by reading rows above the highest id it holds.
+`fingerprint_hashes.id` gives the keys in the on-disk hash index (adapters/hash_index.py): 2*id for
+the whole-picture hash, 2*id+1 for the centre hash; ids only grow, so the index catches up by
+reading rows above the highest it holds.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ fingerprint_hashes = sa.Table(
     sa.Column("quality", sa.Integer, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("flipped", sa.String(64), nullable=False),
+    sa.Column("center", sa.String(64)),
+    sa.Column("center_flipped", sa.String(64)),
 )
 
 near_duplicate_matches = sa.Table(

@@ -126,13 +126,19 @@ def register(app: typer.Typer) -> None:
         sort: Annotated[
             str, typer.Option(help=f"Order: {' or '.join(SORTS)} (largest / oldest first).")
         ] = "size",
+        rescan: Annotated[
+            bool,
+            typer.Option(
+                help="Search every hash again with the current settings instead of using recorded matches."
+            ),
+        ] = False,
         archive: ArchiveOpt = DEFAULT_ARCHIVE,
         json_out: JsonOpt = False,
     ) -> None:
         """Group all media into clusters of copies, with their sources and earliest appearance."""
         with archive_session(archive, sign=False) as arch:
             if json_out:
-                result = clusters(arch.ports, sort)
+                result = clusters(arch.ports, sort, rescan=rescan)
             else:
                 with _progress("clustering") as progress:
                     task = progress.add_task("cluster", total=None)
@@ -140,6 +146,7 @@ def register(app: typer.Typer) -> None:
                         arch.ports,
                         sort,
                         lambda done, total: progress.update(task, completed=done, total=total),
+                        rescan=rescan,
                     )
         if json_out:
             print_json(result)

@@ -41,6 +41,8 @@ def upgrade() -> None:
         sa.Column("quality", sa.Integer, nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
         sa.Column("flipped", sa.String(64), nullable=False),
+        sa.Column("center", sa.String(64)),
+        sa.Column("center_flipped", sa.String(64)),
     )
     op.create_index("ix_fingerprint_hashes_item_id", "fingerprint_hashes", ["item_id"])
     op.create_table(
