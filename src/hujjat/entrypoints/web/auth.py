@@ -135,3 +135,12 @@ def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = 
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+@router.get("/language/{code}", include_in_schema=False)
+def choose_language(request: Request, code: str) -> Response:
+    """The sign-in page's language (signed-in users choose theirs on /account)."""
+    response = RedirectResponse("/login", status_code=303)
+    if code in ("en", "ru"):
+        response.set_cookie("hujjat_lang", code, samesite="lax", secure=_secure(request), max_age=365 * 86400)
+    return response
