@@ -97,7 +97,7 @@ BAD_NEW = [
 ]
 
 
-def test_bad_input_is_refused_and_changes_nothing(cli: Any, archive: Path) -> None:
+def test_bad_input_is_refused_and_changes_nothing(cli: Any, sqlite_archive: Path) -> None:
     before = _state(cli)
     for args, message in BAD_NEW:
         base = {"--title": "T", "--type": "raid", "--subtype": "document-check", "--date": "2024-03-05",
@@ -316,7 +316,7 @@ def test_restricted_incidents_leave_only_when_named(cli: Any, sqlite_archive: Pa
     assert [i["id"] for i in json.loads(out.read_text(encoding="utf-8"))["incidents"]] == [hidden]
 
 
-def test_check_finds_incidents_changed_behind_hujjats_back(cli: Any, archive: Path) -> None:
+def test_check_finds_incidents_changed_behind_hujjats_back(cli: Any, sqlite_archive: Path) -> None:
     import sqlalchemy as sa
 
     from hujjat.adapters.db.incidents_tables import incidents
@@ -331,7 +331,7 @@ def test_check_finds_incidents_changed_behind_hujjats_back(cli: Any, archive: Pa
     tampered = {k: record[k] for k in record if k not in ("links", "reviews", "history", "custody")}
     tampered["counts"] = {**tampered["counts"], "killed": 3}
     tampered["state"] = "verified"
-    opened = open_archive(archive, "mallory")
+    opened = open_archive(sqlite_archive, "mallory")
     try:
         with opened.engine.begin() as conn:
             conn.execute(
