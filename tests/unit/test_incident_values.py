@@ -94,3 +94,13 @@ def test_latitudes_in_range_are_kept_to_six_places(value: Decimal) -> None:
 @pytest.mark.parametrize(("raw", "shown"), [("60", "60"), ("60.100000", "60.1"), ("-0.0000001", "0"), ("1E+1", "10")])
 def test_coordinates_are_written_in_plain_notation(raw: str, shown: str) -> None:
     assert str(parse_coordinate(raw, "latitude")) == shown
+
+
+def test_today_east_of_utc_is_not_the_future() -> None:
+    from hujjat.domain.incidents import latest_local_date
+
+    late_evening_utc = datetime(2025, 1, 1, 20, 0, tzinfo=UTC)  # already 2 January in Tashkent
+    assert latest_local_date(late_evening_utc) == date(2025, 1, 2)
+    replace(_incident(), start=date(2025, 1, 2)).validate(latest_local_date(late_evening_utc))
+    with pytest.raises(IncidentError, match="in the future"):
+        replace(_incident(), start=date(2025, 1, 3)).validate(latest_local_date(late_evening_utc))

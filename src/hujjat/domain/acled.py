@@ -22,6 +22,7 @@ from hujjat.domain.incidents import (
     Place,
     TimePrecision,
     check_date,
+    latest_local_date,
     parse_coordinate,
     parse_date,
 )
@@ -179,7 +180,7 @@ def reference_incident(row: dict[str, str], line: int, taxonomy: Taxonomy, incid
     """A reference incident for one normalised ACLED row; raises IncidentError naming the line."""
     try:
         start = parse_date(row["event_date"], "event_date")
-        check_date(start, now.date(), "event_date")
+        check_date(start, latest_local_date(now), "event_date")
         lat = parse_coordinate(row["latitude"], "latitude")
         lon = parse_coordinate(row["longitude"], "longitude")
         geo = int(row["geo_precision"]) if row["geo_precision"] else None

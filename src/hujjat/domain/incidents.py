@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -72,6 +72,12 @@ def parse_date(text: str, what: str = "date") -> date:
         except ValueError:
             continue
     raise IncidentError(f"invalid {what} {text!r}: expected YYYY-MM-DD")
+
+
+def latest_local_date(now: datetime) -> date:
+    """The latest calendar date anywhere on Earth at `now` (UTC+14), so a monitor east of UTC can
+    enter today's date before it is today in UTC."""
+    return (now.astimezone(UTC) + timedelta(hours=14)).date()
 
 
 def check_date(value: date, today: date, what: str = "date") -> None:

@@ -27,6 +27,7 @@ from hujjat.domain.incidents import (
     apply_changes,
     clean_tags,
     diff_records,
+    latest_local_date,
     parse_coordinate,
     parse_count,
     parse_date,
@@ -135,7 +136,7 @@ def _changes(fields: IncidentFields, taxonomy: Taxonomy, place: Place | None, ba
 
 
 def _check(incident: Incident, taxonomy: Taxonomy, ports: ArchivePorts, old_type: str | None = None) -> None:
-    incident.validate(ports.clock.now().date())
+    incident.validate(latest_local_date(ports.clock.now()))
     taxonomy.check(incident.type, incident.subtype, incident.actors, incident.targets,
                    allow_disabled=incident.type == old_type)
 
