@@ -22,7 +22,7 @@ from hujjat.ports.accounts import ItemPageQuery, ItemRow
 from hujjat.ports.incidents import IncidentFilter
 from hujjat.ports.search import SearchFilters, SearchHit, SearchResults
 from hujjat.services.context import ArchivePorts
-from hujjat.services.incidents import incident_detail, list_incidents
+from hujjat.services.incidents import incident_detail
 from hujjat.services.queries import item_detail
 from hujjat.services.search import search
 
@@ -125,9 +125,11 @@ def visible_incidents(ports: ArchivePorts, user: User, query: IncidentFilter,
     wanted = tuple(s for s in query.sensitivities if s in allowed) if query.sensitivities else allowed
     if not wanted:
         return []
-    records = list_incidents(ports, replace(query, sensitivities=wanted))
     stop = None if limit is None else offset + limit
-    return list(islice(records, offset, stop))
+    with ports.uow(read_only=True) as tx:  # streamed, so a page never loads every incident
+        page = list(islice(tx.incidents.iter_incidents(replace(query, sensitivities=wanted)), offset, stop))
+        links = tx.incidents.links_by_incident([i.id for i in page])
+    return [{**i.to_record(), "links": [link.to_record() for link in links.get(i.id, [])]} for i in page]
 
 
 def _hit_visible(user: User, hit: SearchHit, levels: dict[tuple[str, str], str]) -> bool:

@@ -15,7 +15,15 @@ from fastapi.staticfiles import StaticFiles
 from hujjat.bootstrap import open_archive
 from hujjat.domain.accounts import AuthError, Forbidden
 from hujjat.domain.errors import Ambiguous, HujjatError, NotFound
-from hujjat.entrypoints.web import api, auth, pages_admin, pages_evidence, pages_incidents, pages_more
+from hujjat.entrypoints.web import (
+    api,
+    auth,
+    pages_admin,
+    pages_evidence,
+    pages_incidents,
+    pages_more,
+    pages_sources,
+)
 from hujjat.entrypoints.web.context import HERE, WebContext, render, template_env
 from hujjat.ports.accounts import Credentials
 
@@ -94,7 +102,17 @@ def create_app(root: Path, *, credentials: Credentials | None = None, run_jobs: 
         return response
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, pages_more, pages_evidence, pages_incidents, pages_admin):
+    for module in (auth, pages_more, pages_evidence, pages_incidents, pages_admin, pages_sources):
         app.include_router(module.router)
     app.mount("/api/v1", api.build_api(ctx))
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for multi-process serving (`hujjat serve --workers N`): the archive comes from
+    $HUJJAT_WEB_ARCHIVE, and only the first worker runs the job consumer."""
+    import os
+
+    root = Path(os.environ["HUJJAT_WEB_ARCHIVE"])
+    jobs = os.environ.get("HUJJAT_WEB_JOBS", "1") == "1"
+    return create_app(root, run_jobs=jobs)
