@@ -29,6 +29,7 @@ from hujjat.services.accounts import (
     revoke_tokens,
     update_user,
 )
+from hujjat.services.checkpoints import sign_checkpoint
 
 user_app = typer.Typer(help="Accounts for the web application and the REST API.", no_args_is_help=True)
 
@@ -38,6 +39,7 @@ def first_admin(archive: Archive) -> dict[str, str] | None:
     created = create_first_admin(archive.ports, Argon2Credentials())
     if created is None:
         return None
+    sign_checkpoint(archive.ports)  # the account's custody entry is signed like every command's
     user, password = created
     return {"name": user.name, "password": password}
 
