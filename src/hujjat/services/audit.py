@@ -17,6 +17,7 @@ from hujjat.domain.custody import verify_chain
 from hujjat.domain.errors import HujjatError
 from hujjat.ports.protection import EncryptingStore
 from hujjat.services.context import ArchivePorts
+from hujjat.services.incidents import check_incidents
 from hujjat.services.packages import TokenCheck, audit_timestamps
 
 CHUNK = 1024 * 1024
@@ -122,6 +123,7 @@ def verify_archive(
     for sha256 in sorted(objects):
         report.problems.append(f"blob {sha256} in the store is not mentioned by any record")
 
+    report.problems.extend(check_incidents(ports)["problems"])  # incident rows against versions and log
     if token_check is not None:
         report.problems.extend(audit_timestamps(ports, token_check).problems)
     if to_hash:
