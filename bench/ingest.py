@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import HUJJAT, init_archive, machine, peak_rss_kib, timed  # noqa: E402
+from _common import HUJJAT, init_archive, machine, peak_rss_kib, timed
 
-from hujjat.processing import synthetic  # noqa: E402
+from hujjat.processing import synthetic
 
 
 def generate(folder: Path, total_gb: float) -> tuple[int, int]:

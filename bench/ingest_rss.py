@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import HUJJAT, init_archive, machine, peak_rss_kib  # noqa: E402
+from _common import HUJJAT, init_archive, machine, peak_rss_kib
 
 
 def main() -> None:
@@ -31,7 +31,7 @@ def main() -> None:
         for i in range(int(args.gb * 16)):
             out.write(i.to_bytes(8, "big") + block[8:])
     size = big.stat().st_size
-    idle_s, idle_rss = peak_rss_kib([*HUJJAT, "--help"])
+    _, idle_rss = peak_rss_kib([*HUJJAT, "--help"])
     cp_s, cp_rss = peak_rss_kib(["cp", str(big), str(work / "copy")])
     (work / "copy").unlink()
     archive = work / "archive"

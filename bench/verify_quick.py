@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import HUJJAT, init_archive, machine, peak_rss_kib, timed  # noqa: E402
+from _common import HUJJAT, init_archive, machine, peak_rss_kib, timed
 
-from hujjat.bootstrap import open_archive  # noqa: E402
-from hujjat.services.checkpoints import sign_checkpoint  # noqa: E402
-from hujjat.services.intake import IntakeRequest, ingest_paths  # noqa: E402
+from hujjat.bootstrap import open_archive
+from hujjat.services.checkpoints import sign_checkpoint
+from hujjat.services.intake import IntakeRequest, ingest_paths
 
 
 def main() -> None:

@@ -15,8 +15,8 @@ from hujjat.adapters.db.capture_repository import SqlCaptureRepository
 from hujjat.adapters.db.dedup_repository import SqlFingerprintRepository
 from hujjat.adapters.db.incidents_repository import SqlIncidentRepository
 from hujjat.adapters.db.packages_repository import SqlPackageRepository
-from hujjat.adapters.db.protection_repository import SqlProtectionRepository
 from hujjat.adapters.db.posts_repository import SqlPostRepository
+from hujjat.adapters.db.protection_repository import SqlProtectionRepository
 from hujjat.adapters.db.tables import (
     acquisitions,
     custody_checkpoints,

@@ -31,8 +31,8 @@ from hujjat.entrypoints.cli.common import (
     out,
     print_json,
 )
-from hujjat.entrypoints.cli.protection import KeyFileOpt, new_secret
 from hujjat.entrypoints.cli.post_views import print_post, print_post_list
+from hujjat.entrypoints.cli.protection import KeyFileOpt, new_secret
 from hujjat.entrypoints.cli.users import announce_admin, first_admin
 from hujjat.services.capture import find_capture, list_captures
 from hujjat.services.intake import IntakeOutcome, IntakeRequest, IntakeSummary, ingest_paths

@@ -13,11 +13,21 @@ import typer
 from rich.markup import escape
 
 from hujjat.domain.errors import HujjatError, UsageError
-from hujjat.entrypoints.cli import audit, capture, dedup, demo, evidence, imports, search
-from hujjat.entrypoints.cli import exports, packages
-from hujjat.entrypoints.cli import incidents
-from hujjat.entrypoints.cli import users, web
-from hujjat.entrypoints.cli import protection
+from hujjat.entrypoints.cli import (
+    audit,
+    capture,
+    dedup,
+    demo,
+    evidence,
+    exports,
+    imports,
+    incidents,
+    packages,
+    protection,
+    search,
+    users,
+    web,
+)
 from hujjat.entrypoints.cli.common import err
 
 app = typer.Typer(
