@@ -166,3 +166,22 @@ def test_interrupted_import_resumes_without_double_counting(
     linked = [m for p in posts(cli) for m in show(cli, p["id"])["media"] if m["status"] == "stored"]
     assert len(linked) == 3
     assert cli("verify").code == 0
+
+
+def test_zip_with_unsafe_entries_imports_the_safe_part(sqlite_archive: Path, cli: Cli, tmp_path: Path) -> None:
+    import zipfile
+
+    bundle = tmp_path / "evil.zip"
+    root = {"name": "x", "type": "personal_chat", "id": 1, "messages": [tx.message(1, "z", photo="photos/p.jpg")]}
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("export/result.json", json.dumps(root))
+        zf.writestr("export/photos/p.jpg", tx.JPEG)
+        zf.writestr("../../escape.txt", "x")
+        link = zipfile.ZipInfo("export/photos/link.jpg")
+        link.external_attr = 0o120777 << 16
+        zf.writestr(link, "/etc/passwd")
+    summary = run_import(cli, bundle)
+    assert summary["posts"]["new"] == 1 and summary["media"]["stored"] == 1
+    skipped = [r for r in summary["repairs"] if r.startswith("zip entry skipped")]
+    assert len(skipped) == 2 and any("../../escape.txt" in r for r in skipped)
+    assert not (tmp_path.parent / "escape.txt").exists()

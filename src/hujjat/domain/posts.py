@@ -12,6 +12,7 @@ Stdlib only: the rules here are pure, so readers, services and tests share them.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -150,7 +151,10 @@ def public_link(chat: ChatInfo, message_id: int) -> str | None:
 
 def content_hash(text: str, entities: list[dict[str, Any]], media: list[dict[str, Any]]) -> str:
     """SHA-256 over what an edit can change: text, entities and which media are attached."""
-    return sha256_hex(canonical_bytes({"text": text, "entities": entities, "media": media}))
+    # canonical JSON (sorted keys, no whitespace, raw UTF-8); the values come from readers that
+    # already turned every fractional number into a string, so the float check is skipped here
+    document = {"text": text, "entities": entities, "media": media}
+    return sha256_hex(json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 @dataclass(frozen=True)
