@@ -102,7 +102,7 @@ def _build(
     upgrade_schema(engine)
     store = protect_store(
         open_store(config.store_spec, config.root, config.s3_endpoint_url, config.s3_region),
-        engine, keyring, config.extra,
+        config.root, keyring, config.extra,
     )
     clock = SystemClock()
     ports = ArchivePorts(

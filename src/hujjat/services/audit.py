@@ -62,7 +62,11 @@ def verify_archive(
     report = VerifyReport(quick=quick)
     logged: dict[str, tuple[str, int]] = {}
 
+    shred_logged: set[str] = set()
+
     def collect(entry: dict[str, Any]) -> None:
+        if entry["action"] == "item.shredded" and entry["subject"]:
+            shred_logged.add(entry["subject"])
         if entry["action"] == "item.added" and entry["subject"]:
             details = entry["details"]
             logged[entry["subject"]] = (str(details.get("sha256")), int(details.get("size", -1)))
@@ -112,10 +116,16 @@ def verify_archive(
             )
         elif sha256 in shredded:
             report.shredded.append(item_id)
+            if item_id not in shred_logged:
+                report.problems.append(f"item {item_id}: its data key was destroyed with no custody entry")
         elif encrypting is not None and quick and (problem := encrypting.check_structure(sha256)):
             report.problems.append(f"item {item_id}: {problem}")
         elif not quick:
             to_hash.append((item_id, sha256))
+    for item_id in sorted(shred_logged - set(report.shredded)):
+        report.problems.append(
+            f"item {item_id} is logged as shredded but its data key still exists (interrupted: shred it again)"
+        )
     for item_id in logged.keys() - seen_ids:
         report.problems.append(
             f"item {item_id} is in the custody log but its record is gone (record deleted)"

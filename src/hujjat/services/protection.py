@@ -1,9 +1,9 @@
 """Crypto-shredding: destroying an item's data key so its bytes can never be read again.
 
-Used when a witness withdraws consent or the material endangers someone. In one transaction the
-item's wrapped data key is overwritten and cleared, what was extracted from its bytes (metadata
-records: EXIF, GPS, ...) is deleted, and a custody entry records who shredded what and why. The
-search index entry goes right after. The item row, its custody history and the ciphertext stay, so
+Used when a witness withdraws consent or the material endangers someone. In one archive
+transaction what was extracted from its bytes (metadata records: EXIF, GPS, ...) is deleted and a
+custody entry records who shredded what and why; then the store destroys the wrapped data key
+(keys/blob-keys.db) and the search index entry goes. The item row, its custody history and the ciphertext stay, so
 `verify` can still prove the log and report the item as shredded rather than missing or tampered.
 """
 
@@ -28,11 +28,12 @@ class ShredResult:
 def shred_item(ports: ArchivePorts, reference: str, reason: str) -> ShredResult:
     if not reason.strip():
         raise UsageError("say why the item is shredded (--reason)")
-    if not isinstance(ports.store, EncryptingStore):
+    store = ports.store
+    if not isinstance(store, EncryptingStore):
         raise UsageError("shredding needs an encrypted archive: run `hujjat encrypt` first")
     with ports.uow() as tx:
         item = tx.items.resolve(reference)
-        if not tx.protection.shred_key(item.sha256, ports.clock.now()):
+        if item.sha256 in store.shredded():
             raise UsageError(f"item {item.id} is already shredded")
         removed = tx.protection.scrub_item(item.id)
         derived = [d.derivative_id for d in tx.protection.derivatives_of(item.id)]
@@ -47,5 +48,8 @@ def shred_item(ports: ArchivePorts, reference: str, reason: str) -> ShredResult:
                 "derivatives_kept": derived,
             },
         )
+    # Logged first, then done: an interrupted shred leaves the intent on record, and running the
+    # command again destroys the key (`verify` names any logged shred whose key still exists).
+    store.shred(item.sha256)
     remove_record(ports, "evidence", item.id)
     return ShredResult(item.id, item.sha256, removed, derived)

@@ -34,6 +34,7 @@ from hujjat.domain.incidents import Incident, IncidentLink, Place
 from hujjat.domain.vocabulary import Taxonomy
 from hujjat.ports.incidents import IncidentFilter
 from hujjat.ports.places import PlaceResolver
+from hujjat.ports.protection import EncryptingStore
 from hujjat.services.context import ArchivePorts
 from hujjat.services.incident_exports import _country_facts, _csv_chunks, _write_atomically
 
@@ -88,7 +89,7 @@ def export_public(
         incidents = [i for i in tx.incidents.iter_incidents(query) if not i.reference]
         links = tx.incidents.links_by_incident([i.id for i in incidents])
         allowed = {tx.items.resolve(ref).id for ref in allow_unredacted}
-        shredded = tx.protection.shredded()
+        shredded = ports.store.shredded() if isinstance(ports.store, EncryptingStore) else set()
         media: dict[str, tuple[str, str, str]] = {}  # linked item id -> (published item, sha256, type)
         missing: list[str] = []
         withheld: list[str] = []

@@ -2,7 +2,7 @@
 store, under the SHA-256 of the ORIGINAL bytes, with one random data key per object.
 
 `put` hashes the plaintext while it encrypts, in one pass and constant memory; the object's data
-key is wrapped by the archive's master key and kept in `blob_keys`. The key row is inserted, the
+key is wrapped by the archive's master key and kept in keys/blob-keys.db (crypto/key_table.py). The key row is inserted, the
 ciphertext is renamed into place, and only then is the transaction committed: a crash leaves at
 worst an object with no committed key, which the next `put` of the same bytes (or `hujjat
 encrypt`) replaces. Shredding destroys the wrapped key; the ciphertext stays, provably unreadable.
@@ -15,16 +15,13 @@ import builtins
 import hashlib
 import os
 from collections.abc import Iterator
-from concurrent.futures import Future
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-import sqlalchemy as sa
-
 from hujjat.adapters.blobs.common import _pool, _write_all, open_temp, remove_quietly
 from hujjat.adapters.blobs.local import OBJECT_MODE, LocalFolderStore, _fsync_dir
+from hujjat.adapters.crypto.key_table import KeyTable
 from hujjat.adapters.crypto.keyring import Keyring, unwrap_data_key, wrap_data_key
 from hujjat.adapters.crypto.stream import (
     DEFAULT_CHUNK,
@@ -36,10 +33,22 @@ from hujjat.adapters.crypto.stream import (
     plaintext_size,
     size_field,
 )
-from hujjat.adapters.db.protection_repository import SqlProtectionRepository
 from hujjat.domain.errors import ArchiveError, IntegrityError
 from hujjat.domain.evidence import StoredBlob
 from hujjat.ports import ProgressCallback
+
+
+def _read_full(source: BinaryIO, size: int) -> bytes:
+    """Up to `size` bytes, short only at the end of the stream (sources may return less)."""
+    data = source.read(size)
+    if not data or len(data) == size:
+        return data
+    parts = [data]
+    total = len(data)
+    while total < size and (more := source.read(size - total)):
+        parts.append(more)
+        total += len(more)
+    return b"".join(parts)
 
 
 class ShreddedError(IntegrityError):
@@ -50,10 +59,10 @@ class EncryptedFolderStore:
     """A `BlobStore` (and `EncryptingStore`) keeping ciphertext in a LocalFolderStore's layout."""
 
     def __init__(
-        self, inner: LocalFolderStore, engine: sa.Engine, keyring: Keyring, converting: bool = False
+        self, inner: LocalFolderStore, keys: KeyTable, keyring: Keyring, converting: bool = False
     ) -> None:
         self.inner = inner
-        self.engine = engine
+        self.keys = keys
         self.keyring = keyring
         self.converting = converting
         self.description = f"encrypted {inner.description}"
@@ -81,20 +90,22 @@ class EncryptedFolderStore:
                 _write_all(fd, encryptor.header)
                 digest = hashlib.sha256()
                 size = 0
-                pending: Future[None] | None = None
-                try:
-                    while chunk := source.read(DEFAULT_CHUNK):
-                        if pending is not None:
-                            pending.result()
-                        pending = _pool().submit(digest.update, chunk)
-                        encryptor.feed(chunk, lambda sealed: _write_all(fd, sealed))
-                        size += len(chunk)
-                        if progress is not None:
-                            progress(len(chunk))
-                finally:
-                    if pending is not None:
-                        pending.result()
-                encryptor.finish(lambda sealed: _write_all(fd, sealed))
+                # One chunk of look-ahead tells which chunk is the last; hashing the chunk runs on a
+                # worker thread (hashlib releases the GIL) while it is encrypted and written.
+                current = _read_full(source, DEFAULT_CHUNK)
+                while True:
+                    hashing = _pool().submit(digest.update, current)
+                    following = _read_full(source, DEFAULT_CHUNK)
+                    try:
+                        _write_all(fd, encryptor.seal(current, last=not following))
+                    finally:
+                        hashing.result()
+                    size += len(current)
+                    if progress is not None and current:
+                        progress(len(current))
+                    if not following:
+                        break
+                    current = following
                 os.pwrite(fd, size_field(size), SIZE_OFFSET)
                 os.fsync(fd)
             finally:
@@ -108,21 +119,16 @@ class EncryptedFolderStore:
     def _publish(self, temp: Path, sha256: str, data_key: bytes, replace_unkeyed: bool) -> bool:
         """Record the wrapped key and move the ciphertext into place in one transaction."""
         final = self.inner._path(sha256)
-        with self.engine.begin() as conn:
-            keys = SqlProtectionRepository(conn)
-            existing = keys.get_key(sha256)
+        with self.keys.transaction() as keys:
+            existing = keys.get(sha256)
             if existing is not None:
-                if existing.shredded_at is not None:
+                if existing.shredded:
                     raise ArchiveError(
                         f"sha256:{sha256} was shredded; the same content cannot be stored again"
                     )
                 if final.exists():
                     return False
-            wrapped = wrap_data_key(self.keyring.master_key, data_key, sha256)
-            if existing is None:
-                keys.add_key(sha256, self.keyring.master_id, wrapped, datetime.now(UTC))
-            else:
-                keys.rewrap(sha256, self.keyring.master_id, wrapped)
+            keys.put(sha256, self.keyring.master_id, wrap_data_key(self.keyring.master_key, data_key, sha256))
             if final.exists() and not replace_unkeyed:
                 return False
             self.inner._make_folders(final.parent)
@@ -133,9 +139,8 @@ class EncryptedFolderStore:
     def convert(self, sha256: str) -> bool:
         """Encrypt one plaintext object in place (`hujjat encrypt`); False when already done.
         The plaintext is re-hashed on the way and must match its name."""
-        with self.engine.connect() as conn:
-            if SqlProtectionRepository(conn).get_key(sha256) is not None:
-                return False
+        if self.keys.get(sha256) is not None:
+            return False
         data_key = os.urandom(32)
         with self.inner.open(sha256) as handle:
             temp, actual, _size = self._encrypt_to_temp(handle, data_key, None)
@@ -151,13 +156,12 @@ class EncryptedFolderStore:
 
     def data_key(self, sha256: str) -> bytes | None:
         """The object's data key; None when it has none (a plaintext object mid-conversion)."""
-        with self.engine.connect() as conn:
-            key = SqlProtectionRepository(conn).get_key(sha256)
+        key = self.keys.get(sha256)
         if key is None:
             if self.converting:
                 return None
             raise IntegrityError(f"sha256:{sha256} has no data key (stored outside Hujjat, or a crashed write)")
-        if key.shredded_at is not None or key.wrapped is None or key.master_id is None:
+        if key.shredded or key.wrapped is None or key.master_id is None:
             raise ShreddedError(f"sha256:{sha256} was shredded: its data key is destroyed")
         master = self.keyring.master_keys().get(key.master_id)
         if master is None:
@@ -195,8 +199,10 @@ class EncryptedFolderStore:
     # -- EncryptingStore -----------------------------------------------------------------------
 
     def shredded(self) -> set[str]:
-        with self.engine.connect() as conn:
-            return SqlProtectionRepository(conn).shredded()
+        return self.keys.shredded()
+
+    def shred(self, sha256: str) -> bool:
+        return self.keys.shred(sha256)
 
     def check_structure(self, sha256: str) -> str | None:
         try:
@@ -212,9 +218,3 @@ class EncryptedFolderStore:
         if plaintext_size(stored, chunk_size) != declared:
             return f"blob {sha256}: ciphertext of {stored} bytes cannot be whole (truncated or padded)"
         return None
-
-    def iter_keys_present(self) -> Iterator[str]:
-        with self.engine.connect() as conn:
-            for key in SqlProtectionRepository(conn).iter_keys():
-                yield key.sha256
-

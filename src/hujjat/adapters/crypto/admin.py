@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from hujjat.adapters.blobs.encrypted import EncryptedFolderStore
 from hujjat.adapters.crypto.archive import KEY_DIR, encryption_table, is_plain_sqlite, sqlite_path
+from hujjat.adapters.crypto.key_table import KeyTable
 from hujjat.adapters.crypto.keyring import (
     Keyring,
     Secret,
@@ -33,7 +34,6 @@ from hujjat.adapters.crypto.keyring import (
     unwrap_data_key,
     wrap_data_key,
 )
-from hujjat.adapters.db.protection_repository import SqlProtectionRepository
 from hujjat.config import ArchiveConfig, write_config
 from hujjat.domain.errors import ArchiveError
 
@@ -117,15 +117,14 @@ def finish_encryption(config: ArchiveConfig) -> None:
     write_config(config)
 
 
-def rotate_master_key(ring: Keyring, engine: sa.Engine, secret: Secret) -> tuple[str, int]:
+def rotate_master_key(ring: Keyring, table: KeyTable, secret: Secret) -> tuple[str, int]:
     """`rekey`: new master key, every data key re-wrapped in one transaction; (new id, count)."""
     old = ring.master_keys()
     ring.previous = dict(old)
     ring.master_id, ring.master_key = os.urandom(8).hex(), os.urandom(32)
     save_keyring(ring, secret)  # both keys on disk before any row changes
     count = 0
-    with engine.begin() as conn:
-        keys = SqlProtectionRepository(conn)
+    with table.transaction() as keys:
         for key in list(keys.iter_keys()):
             if key.wrapped is None or key.master_id is None:
                 continue  # shredded: nothing to re-wrap

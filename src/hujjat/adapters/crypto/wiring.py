@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
-
-import sqlalchemy as sa
 
 from hujjat.adapters.blobs.encrypted import EncryptedFolderStore
 from hujjat.adapters.blobs.local import LocalFolderStore
-from hujjat.adapters.crypto.archive import encryption_settings, is_plain_sqlite, sqlite_path
+from hujjat.adapters.crypto.archive import KEY_DIR, encryption_settings, is_plain_sqlite, sqlite_path
+from hujjat.adapters.crypto.key_table import KeyTable
 from hujjat.adapters.crypto.keyring import Keyring
 from hujjat.domain.errors import ArchiveError
 from hujjat.ports import BlobStore
@@ -28,12 +28,11 @@ def sqlcipher_key(extra: dict[str, Any], keyring: Keyring | None, database_url: 
     return None
 
 
-def protect_store(
-    store: BlobStore, engine: sa.Engine, keyring: Keyring | None, extra: dict[str, Any]
-) -> BlobStore:
+def protect_store(store: BlobStore, root: Path, keyring: Keyring | None, extra: dict[str, Any]) -> BlobStore:
     settings = encryption_settings(extra)
     if keyring is None or settings is None:
         return store
     if not isinstance(store, LocalFolderStore):
         raise ArchiveError("encryption at rest needs a local folder store (S3 stores are not encrypted yet)")
-    return EncryptedFolderStore(store, engine, keyring, converting=settings.get("state") == "converting")
+    keys = KeyTable(root / KEY_DIR)
+    return EncryptedFolderStore(store, keys, keyring, converting=settings.get("state") == "converting")

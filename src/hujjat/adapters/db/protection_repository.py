@@ -1,20 +1,14 @@
-"""SQL repository for protection: wrapped data keys (`blob_keys`) and derivatives."""
+"""SQL repository for protection: derivatives, and scrubbing what was extracted from an item."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from hujjat.adapters.db.protection_tables import blob_keys, derivatives
+from hujjat.adapters.db.protection_tables import derivatives
 from hujjat.adapters.db.tables import item_metadata
-from hujjat.ports.protection import BlobKey, Derivative
-
-
-def _key(row: Any) -> BlobKey:
-    return BlobKey(row.sha256, row.master_id, row.wrapped, row.shredded_at)
+from hujjat.ports.protection import Derivative
 
 
 def _derivative(row: Any) -> Derivative:
@@ -24,53 +18,6 @@ def _derivative(row: Any) -> Derivative:
 class SqlProtectionRepository:
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
-
-    def get_key(self, sha256: str) -> BlobKey | None:
-        row = self.conn.execute(sa.select(blob_keys).where(blob_keys.c.sha256 == sha256)).first()
-        return _key(row) if row else None
-
-    def add_key(self, sha256: str, master_id: str, wrapped: bytes, at: datetime) -> bool:
-        if self.get_key(sha256) is not None:
-            return False
-        self.conn.execute(
-            blob_keys.insert().values(sha256=sha256, master_id=master_id, wrapped=wrapped, created_at=at)
-        )
-        return True
-
-    def rewrap(self, sha256: str, master_id: str, wrapped: bytes) -> None:
-        self.conn.execute(
-            blob_keys.update()
-            .where(blob_keys.c.sha256 == sha256, blob_keys.c.wrapped.is_not(None))
-            .values(master_id=master_id, wrapped=wrapped)
-        )
-
-    def iter_keys(self) -> Iterator[BlobKey]:
-        for row in self.conn.execute(sa.select(blob_keys).order_by(blob_keys.c.sha256)):
-            yield _key(row)
-
-    def shred_key(self, sha256: str, at: datetime) -> bool:
-        key = self.get_key(sha256)
-        if key is not None and key.shredded_at is not None:
-            return False
-        if key is None:
-            self.conn.execute(blob_keys.insert().values(sha256=sha256, created_at=at, shredded_at=at))
-        else:
-            # Overwrite with zeros first (same length, same page) and then clear it.
-            self.conn.execute(
-                blob_keys.update()
-                .where(blob_keys.c.sha256 == sha256)
-                .values(wrapped=bytes(len(key.wrapped or b"")))
-            )
-            self.conn.execute(
-                blob_keys.update()
-                .where(blob_keys.c.sha256 == sha256)
-                .values(wrapped=None, master_id=None, shredded_at=at)
-            )
-        return True
-
-    def shredded(self) -> set[str]:
-        rows = self.conn.execute(sa.select(blob_keys.c.sha256).where(blob_keys.c.shredded_at.is_not(None)))
-        return {row.sha256 for row in rows}
 
     def scrub_item(self, item_id: str) -> int:
         result = self.conn.execute(item_metadata.delete().where(item_metadata.c.item_id == item_id))

@@ -1,9 +1,7 @@
-"""Protection tables: each encrypted object's wrapped data key (or the fact it was shredded), and
-redacted derivatives linked to their originals.
+"""Protection tables: redacted derivatives linked to their originals.
 
-`blob_keys` is keyed by the object's address (SHA-256 of its original bytes). Shredding sets
-`wrapped` to NULL and stamps `shredded_at`; SQLite runs with `secure_delete` so the old value's
-bytes are overwritten in the file, not left in a free page.
+(The wrapped data keys of encrypted objects live apart, in keys/blob-keys.db: see
+adapters/crypto/key_table.py.)
 """
 
 from __future__ import annotations
@@ -11,16 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from hujjat.adapters.db.tables import UtcDateTime, metadata
-
-blob_keys = sa.Table(
-    "blob_keys",
-    metadata,
-    sa.Column("sha256", sa.String(64), primary_key=True),
-    sa.Column("master_id", sa.String(32)),
-    sa.Column("wrapped", sa.LargeBinary),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.Column("shredded_at", UtcDateTime),
-)
 
 derivatives = sa.Table(
     "derivatives",

@@ -151,8 +151,11 @@ def register(app: typer.Typer) -> None:
             target = secret
         ring = load_keyring(root / KEY_DIR, secret)
         with archive_session(root, actor) as arch:
+            store = arch.ports.store
+            if not isinstance(store, EncryptedFolderStore):
+                raise UsageError("the archive is not encrypted: run `hujjat encrypt` first")
             old_id = ring.master_id
-            new_id, count = rotate_master_key(ring, arch.engine, target)
+            new_id, count = rotate_master_key(ring, store.keys, target)
             with arch.ports.uow() as tx:
                 tx.custody.append(
                     arch.ports.actor,

@@ -1,4 +1,4 @@
-"""Protection: wrapped data keys of encrypted objects, redacted derivatives.
+"""Protection: redacted derivatives linked to their originals.
 
 Revision ID: protection_0001
 Revises: 0001_foundation
@@ -20,14 +20,6 @@ UTC_DT = sa.DateTime(timezone=True)
 
 def upgrade() -> None:
     op.create_table(
-        "blob_keys",
-        sa.Column("sha256", sa.String(64), primary_key=True),
-        sa.Column("master_id", sa.String(32)),
-        sa.Column("wrapped", sa.LargeBinary),
-        sa.Column("created_at", UTC_DT, nullable=False),
-        sa.Column("shredded_at", UTC_DT),
-    )
-    op.create_table(
         "derivatives",
         sa.Column("derivative_id", sa.String(26), sa.ForeignKey("items.id"), primary_key=True),
         sa.Column("original_id", sa.String(26), sa.ForeignKey("items.id"), nullable=False),
@@ -40,4 +32,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_derivatives_original_id", table_name="derivatives")
     op.drop_table("derivatives")
-    op.drop_table("blob_keys")
