@@ -95,6 +95,7 @@ def test_the_main_story_in_a_real_browser(server: tuple[str, WebArchive], browse
     page.set_input_files("input[name=files]", str(photo))
     page.click("form[action='/upload'] button[type=submit]")
     page.wait_for_url(f"{url}/jobs/*")
+    assert page.evaluate("typeof htmx") == "object"  # the progress fragment polls until the job ends
     page.wait_for_selector("#job.done", timeout=30_000)
     assert "raid &lt;b&gt;dorm.jpg" in page.content()  # the file name is shown as text, not markup
     page.screenshot(path=str(SHOTS / "upload-job.png"))

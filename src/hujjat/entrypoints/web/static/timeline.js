@@ -13,7 +13,7 @@
           return { label: s.type, data: s.counts, backgroundColor: colours[i % colours.length] };
         })
       },
-      options: { animation: false, responsive: true, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
+      options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
     });
     canvas.dataset.loaded = String(data.weeks.length);
   });
