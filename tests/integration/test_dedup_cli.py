@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from hujjat.adapters.blobs.local import LocalFolderStore
 from hujjat.processing.dedup_samples import IMAGE_TRANSFORMS, reencode, scene, write_video
 
 
@@ -76,7 +77,7 @@ def test_copies_found_at_intake_and_by_similar_and_clusters(archive: Path, cli, 
     assert [(p["id"], p["status"]) for p in report["problems"]] == [(ids["tiny"], "failed")]
 
 
-def test_backfill_and_bad_references(sqlite_archive: Path, cli, tmp_path: Path) -> None:
+def test_backfill_and_bad_references(sqlite_archive: Path, cli, tmp_path: Path, monkeypatch) -> None:
     config = sqlite_archive / "hujjat.toml"
     config.write_text(config.read_text() + "\n[dedup]\nenabled = false\n")
     files = _media(tmp_path / "media")
@@ -87,8 +88,11 @@ def test_backfill_and_bad_references(sqlite_archive: Path, cli, tmp_path: Path) 
     config.write_text(config.read_text().replace("enabled = false", "image_distance = 40"))
     r = cli("similar", ids["original"])
     assert r.code == 1 and "fingerprint --all" in r.err
+    # back-fill reads blobs through the store when it has no local path (S3, encrypted)
+    monkeypatch.setattr(LocalFolderStore, "local_path", lambda self, sha256: None)
     r = cli("fingerprint", "--all")
     assert r.code == 0, r.err
+    monkeypatch.undo()
     assert "fingerprinted 4" in r.out and "too small" in r.out
     rows = json.loads(cli("similar", ids["jpeg_q30"], "--json").out)["results"]
     assert [row["id"] for row in rows] == [ids["original"]]

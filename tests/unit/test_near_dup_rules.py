@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 import struct
 import zlib
@@ -147,6 +148,8 @@ def test_videos_good_and_bad(tmp_path: Path) -> None:
     b = fingerprint_file(clip, "video/mp4", SETTINGS)
     assert a is not None and b is not None and a.status == b.status == STATUS_OK
     assert [f.timestamp_ms for f in a.frames] == [0, 1000, 2000, 3000, 4000, 5000]
+    from_memory = fingerprint_file(io.BytesIO(source.read_bytes()), "video/mp4", SETTINGS)
+    assert from_memory is not None and from_memory.frames == a.frames
     assert videos_match(compare_videos(b.frames, a.frames, SETTINGS), SETTINGS)
     damaged = bytearray(source.read_bytes())
     for i in range(2000, len(damaged) - 2000, 97):

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from hujjat.domain.near_duplicates import DedupSettings, Fingerprint, NearMatch
 
@@ -95,8 +95,9 @@ class Fingerprinter(Protocol):
     settings: DedupSettings
     index: HashIndex
 
-    def compute(self, path: Path, media_type: str) -> Fingerprint | None:
-        """The fingerprint of an image or video (failures as data); None for other media."""
+    def compute(self, path: Path | BinaryIO, media_type: str) -> Fingerprint | None:
+        """The fingerprint of an image or video, from a file or a seekable stream (failures as
+        data); None for other media."""
         ...
 
     def exclusive(self) -> AbstractContextManager[None]:

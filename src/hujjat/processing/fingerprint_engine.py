@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from hujjat.domain.near_duplicates import DedupSettings, Fingerprint
 from hujjat.ports.fingerprints import HashIndex
@@ -21,7 +22,7 @@ class PdqFingerprinter:
         self.index = index
         self._lock = threading.RLock()
 
-    def compute(self, path: Path, media_type: str) -> Fingerprint | None:
+    def compute(self, path: Path | BinaryIO, media_type: str) -> Fingerprint | None:
         from hujjat.processing.fingerprints import fingerprint_file
 
         return fingerprint_file(path, media_type, self.settings)

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import av
 import numpy as np
@@ -106,7 +106,7 @@ def _finish(
     return Fingerprint(kind, STATUS_OK, algorithm, tuple(frames), note, **extra)
 
 
-def fingerprint_image(path: Path, settings: DedupSettings) -> Fingerprint:
+def fingerprint_image(path: Path | BinaryIO, settings: DedupSettings) -> Fingerprint:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -160,10 +160,12 @@ def _decoded(container: Any, stream: Any, counter: list[int]) -> Iterator[Any]:
         yield from decoded  # demux ends with an empty packet, which flushes the decoder
 
 
-def fingerprint_video(path: Path, settings: DedupSettings) -> Fingerprint:
+def fingerprint_video(path: Path | BinaryIO, settings: DedupSettings) -> Fingerprint:
     algorithm = algo_vpdq(settings)
     try:
-        container = av.open(str(path), mode="r", metadata_errors="replace")
+        container = av.open(
+            str(path) if isinstance(path, Path) else path, mode="r", metadata_errors="replace"
+        )
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
         return _failed(KIND_VPDQ, algorithm, f"not readable as video: {_one_line(error)}")
     step = 1000.0 / settings.sample_fps
@@ -204,8 +206,8 @@ def fingerprint_video(path: Path, settings: DedupSettings) -> Fingerprint:
     return _finish(KIND_VPDQ, algorithm, frames, settings, duration_ms=last_ms, note=note)
 
 
-def fingerprint_file(path: Path, media_type: str, settings: DedupSettings) -> Fingerprint | None:
-    """Fingerprint an image or video; None for any other media type."""
+def fingerprint_file(path: Path | BinaryIO, media_type: str, settings: DedupSettings) -> Fingerprint | None:
+    """Fingerprint an image or video (a file, or a seekable stream); None for other media types."""
     if media_type.startswith("image/"):
         if media_type in ("image/svg+xml",):
             return None

@@ -9,8 +9,7 @@ matching the older ones (`item_id` newer, `other_id` older); each match is a cus
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import io
 import weakref
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +19,8 @@ from hujjat.domain.canonical import canonical_bytes, sha256_hex
 from hujjat.domain.errors import HujjatError
 from hujjat.domain.near_duplicates import (
     KIND_PDQ,
+    KIND_VPDQ,
+    STATUS_FAILED,
     STATUS_OK,
     DedupSettings,
     Fingerprint,
@@ -33,6 +34,7 @@ from hujjat.ports.fingerprints import Fingerprinter
 from hujjat.services.context import ArchivePorts
 
 SYNC_BATCH = 50_000
+IN_MEMORY_LIMIT = 512 * 1024 * 1024
 _VERIFIED: weakref.WeakSet[Any] = weakref.WeakSet()  # indexes checked against the database in this process
 MAX_FRAME_PAIRS = 50
 
@@ -187,7 +189,9 @@ def fingerprint_and_match(
     """The intake hook: fingerprint a new image or video and record what it matches.
 
     Other media, or an archive with fingerprinting off, cost nothing. A stored blob with no local
-    path (an S3 store) is copied to a temporary file first.
+    path (an S3 or encrypted store) is read into memory, never written to a temporary file (that
+    would leave plaintext of an encrypted archive on disk); one over IN_MEMORY_LIMIT is recorded
+    as not fingerprinted, with the reason.
     """
     engine = ports.fingerprints
     if engine is None or not media_type.startswith(("image/", "video/")):
@@ -199,11 +203,13 @@ def fingerprint_and_match(
             item = tx.items.get(item_id)
         if item is None:
             return []
-        with tempfile.TemporaryDirectory(prefix="hujjat-fp-") as tmp:
-            copy = Path(tmp) / "blob"
-            with ports.store.open(item.sha256) as source, copy.open("wb") as out:
-                shutil.copyfileobj(source, out)
-            fingerprint = engine.compute(copy, media_type)
+        if item.size > IN_MEMORY_LIMIT:
+            kind = KIND_PDQ if media_type.startswith("image/") else KIND_VPDQ
+            reason = f"no local copy and too large to read into memory ({item.size} bytes)"
+            fingerprint = Fingerprint(kind, STATUS_FAILED, "none", reason=reason)
+        else:
+            with ports.store.open(item.sha256) as source:
+                fingerprint = engine.compute(io.BytesIO(source.read()), media_type)
     if fingerprint is None:
         return []
     return record_fingerprint(ports, item_id, fingerprint, via)
