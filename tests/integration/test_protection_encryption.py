@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from hujjat.entrypoints.cli.main import main
+from hujjat.processing import synthetic
 
 MARKER = b"WITNESS-Zarina-Karimova-7731"
 NOTE = "interview-note-Dushanbe-safehouse-4419"
+CAMERA = "WitnessPhone-Model-X9"
+RESTRICTED = "Restricted detail: the informant lives at Rudaki 118"
 
 
 def hits(root: Path, needle: bytes) -> list[str]:
@@ -63,11 +66,19 @@ def test_encrypted_archive_keeps_no_plaintext(
     code, out, err = run(capsys, "add", str(evidence), "--note", NOTE, "--json", "--archive", str(root))
     assert code == 0, err
     assert json.loads(out)["added"] == 3
+    photo = synthetic.make_photo(evidence.parent / "phone.jpg", make=CAMERA, gps=(38.5598, 68.787))
+    code, out, err = run(capsys, "add", str(photo), "--archive", str(root))
+    assert code == 0, err
+    code, out, err = run(capsys, "incident", "new", "--title", "Detention", "--type", "raid", "--subtype",
+                         "dormitory-raid", "--date", "2024-03-05", "--place", "Dushanbe", "--description",
+                         RESTRICTED, "--sensitivity", "restricted", "--archive", str(root))
+    assert code == 0, err
     code, out, err = run(capsys, "verify", "--json", "--archive", str(root))
     assert code == 0, out + err
     report = json.loads(out)
-    assert report["ok"] and report["items"] == 3
-    for needle in (MARKER, NOTE.encode(), b"statement.txt"):
+    assert report["ok"] and report["items"] == 4
+    assert not (root / "hujjat.db").read_bytes().startswith(b"SQLite format 3")  # SQLCipher
+    for needle in (MARKER, NOTE.encode(), b"statement.txt", CAMERA.encode(), RESTRICTED.encode(), b"Detention"):
         assert hits(root, needle) == [], needle
     # Reading through the store gives the original bytes back.
     out_file = tmp_path / "copy.txt"
@@ -77,6 +88,7 @@ def test_encrypted_archive_keeps_no_plaintext(
     items = listed["items"] if isinstance(listed, dict) else listed
     statement = next(i for i in items if i["size"] == len(b"statement by " + MARKER + b"\n" * 10))
     code, _, err = run(capsys, "export-file", statement["id"], str(out_file), "--archive", str(root))
+    # Reading back through the encrypted store gives the original bytes.
     assert code == 0, err
     assert MARKER in out_file.read_bytes()
     # Without the secret: the database cannot be opened, but the quick check needs no key.
