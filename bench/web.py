@@ -32,6 +32,15 @@ PASSWORD = "benchmark password"
 WORDS = ["raid", "dormitory", "market", "detention", "summons", "checkpoint", "passport", "migrant", "worker", "police", "court", "облава", "общежитие", "рынок", "задержание", "повестка", "мигрант", "паспорт", "суд"]
 
 
+def _text(rng: random.Random, n: int) -> str:
+    """n words: mostly from a 5,000-word filler vocabulary, each topic word in about 1 in 60
+    documents, so a one-word query matches a few percent of the archive (as real ones do)."""
+    words = [f"w{rng.randrange(5000)}" for _ in range(n)]
+    if rng.random() < 0.3:
+        words[rng.randrange(n)] = rng.choice(WORDS)
+    return " ".join(words)
+
+
 def build(root: Path, n_items: int, n_incidents: int) -> None:
     from hujjat.adapters.credentials import fast_credentials
     from hujjat.adapters.taxonomy_file import load_taxonomy
@@ -59,11 +68,11 @@ def build(root: Path, n_items: int, n_incidents: int) -> None:
                 kind = ("image/jpeg", "video/mp4", "text/plain")[i % 3]
                 tx.items.add(EvidenceItem(item_id, sha, 1000 + i, kind, start + timedelta(minutes=i),
                                           sensitivity=Sensitivity(("public", "internal", "restricted")[i % 10 % 3])))
-                name = f"{rng.choice(WORDS)}_{i}.{kind.split('/')[1]}"
+                name = f"{_text(rng, 1)}_{i}.{kind.split('/')[1]}"
                 tx.items.add_acquisition(Acquisition(new_id(), item_id, start, "bench", "file", "bench", None, name,
-                                                     None, f"{rng.choice(WORDS)} {rng.choice(WORDS)}"))
+                                                     None, _text(rng, 4)))
                 item_ids.append(item_id)
-                docs.append(SearchDocument("evidence", item_id, f"{name} {rng.choice(WORDS)} {rng.choice(WORDS)}",
+                docs.append(SearchDocument("evidence", item_id, f"{name} {_text(rng, 8)}",
                                            title=name, date=start, language="en", source="bench",
                                            category=kind.split("/")[0], record={"id": item_id}))
         assert ports.search is not None
@@ -75,7 +84,7 @@ def build(root: Path, n_items: int, n_incidents: int) -> None:
         with ports.uow() as tx:
             for i in range(batch, min(n_incidents, batch + 1000)):
                 now = datetime.now(UTC)
-                title = f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} #{i}"
+                title = f"{_text(rng, 3).capitalize()} #{i}"
                 incident = Incident(
                     id=new_id(), title=title, type=types[i % len(types)],
                     start=date(2024, 1, 1) + timedelta(days=i % 700),
@@ -83,7 +92,7 @@ def build(root: Path, n_items: int, n_incidents: int) -> None:
                                 latitude=Decimal("55.75") + Decimal(i % 100) / 100, longitude=Decimal("37.61"),
                                 geo_precision=1, source="manual"),
                     created_by="bench", created_at=now, updated_by="bench", updated_at=now,
-                    sensitivity=IncidentSensitivity(("public", "internal", "restricted")[i % 3]), description=" ".join(rng.sample(WORDS, 6)))
+                    sensitivity=IncidentSensitivity(("public", "internal", "restricted")[i % 3]), description=_text(rng, 12))
                 tx.incidents.add(incident)
                 tx.incidents.add_link(IncidentLink(new_id(), incident.id, "item", item_ids[i], LinkRole.DEPICTS, None,
                                                    "bench", now))

@@ -155,3 +155,17 @@ def test_pages_carry_security_headers(client: TestClient) -> None:
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_folder_upload_and_empty_file_inputs(fresh_archive: WebArchive) -> None:
+    with client_for(fresh_archive) as c:
+        csrf = login(c, "ed")
+        r = c.post("/upload", data={"csrf_token": csrf, "kind": "files"}, follow_redirects=False,
+                   files=[("files", ("", b"", "application/octet-stream")),
+                          ("files", ("field/day1/a.txt", b"first", "text/plain")),
+                          ("files", ("field/day2/a.txt", b"second", "text/plain"))])
+        assert r.status_code == 303
+        assert c.get("/evidence?name=a.txt").text.count('class="tile card"') == 2
+        empty = c.post("/upload", data={"csrf_token": csrf, "kind": "files"},
+                       files=[("files", ("", b"", "application/octet-stream"))])
+        assert empty.status_code == 400

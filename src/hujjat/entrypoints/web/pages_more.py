@@ -10,9 +10,10 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
+from starlette.datastructures import UploadFile
 
 from hujjat.domain.accounts import Right, User, require
 from hujjat.domain.acled import geojson_feature
@@ -116,16 +117,15 @@ def _safe_filename(name: str | None, index: int) -> str:
 
 
 @router.post("/upload", include_in_schema=False)
-async def upload(
-    request: Request, user: UserDep,
-    files: Annotated[list[UploadFile], File()],
-    kind: Annotated[str, Form(max_length=20)] = "files",
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    check_csrf(request, csrf_token)
+async def upload(request: Request, user: UserDep) -> Response:
+    form = await request.form(max_files=MAX_FILES + 2, max_fields=20)
+    check_csrf(request, str(form.get("csrf_token", ""))[:200])
     require(user, Right.ADD_EVIDENCE)
     ctx = ctx_of(request)
     assert ctx.jobs is not None
+    kind = str(form.get("kind", "files"))
+    # an empty file input (e.g. the folder picker left unused) still sends one nameless part
+    files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     if kind not in ("files", "telegram") or not files or len(files) > MAX_FILES:
         raise UsageError(f"choose between 1 and {MAX_FILES} files")
     if kind == "telegram" and len(files) != 1:
