@@ -91,6 +91,7 @@ def test_settings_validation() -> None:
         {"sample_fps": 0},
         {"min_quality": "x"},
         {"max_frames": True},
+        {"frame_side": 10},
     ):
         with pytest.raises(ValueError):
             DedupSettings.from_mapping(bad)
@@ -168,3 +169,14 @@ def test_videos_good_and_bad(tmp_path: Path) -> None:
         and no_video.status == STATUS_FAILED
         and "no video stream" in (no_video.reason or "")
     )
+
+
+def test_same_hashes_as_meta_vpdq_at_full_size(tmp_path: Path) -> None:
+    vpdq = pytest.importorskip("vpdq", reason="Meta's vpdq is optional (needs libav*-dev to build)")
+    video = write_video(tmp_path / "v.mp4", 8, seconds=5, size=(320, 240))
+    reference = vpdq.computeHash(str(video), seconds_per_hash=1.0)
+    mine = fingerprint_file(video, "video/mp4", DedupSettings(frame_side=0))
+    assert mine is not None
+    assert [(f.hash, f.quality, f.timestamp_ms) for f in mine.frames] == [
+        (r.hex, r.quality, round(r.timestamp * 1000)) for r in reference
+    ]

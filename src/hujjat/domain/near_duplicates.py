@@ -42,6 +42,8 @@ class DedupSettings:
     - video_match_percent: containment needed for two videos (vPDQ's P, applied both ways).
     - sample_fps: frames hashed per second of video (vPDQ samples by time, not keyframes).
     - max_frames: frames hashed per video at most (a ten-hour stream is not hashed at 1 fps).
+    - frame_side: video frames are scaled to fit this many pixels before hashing (speed); 0 hashes
+      them at full resolution, which gives hashes bit-identical to Meta's vpdq (interchangeable).
     - max_pixels: larger images are decoded reduced (JPEG) or refused (others).
     """
 
@@ -51,6 +53,7 @@ class DedupSettings:
     video_match_percent: int = 75
     sample_fps: float = 1.0
     max_frames: int = 3600
+    frame_side: int = 256
     max_pixels: int = 120_000_000
 
     @classmethod
@@ -73,6 +76,8 @@ class DedupSettings:
             raise ValueError("[dedup] min_quality must be 0-100 and video_match_percent 1-100")
         if not 0 < settings.sample_fps <= 30 or settings.max_frames < 1 or settings.max_pixels < 1:
             raise ValueError("[dedup] sample_fps must be in (0, 30], max_frames and max_pixels positive")
+        if settings.frame_side != 0 and settings.frame_side < 64:
+            raise ValueError("[dedup] frame_side must be 0 (full resolution) or at least 64")
         return settings
 
 

@@ -7,7 +7,11 @@ average frame rate, and runs C++ whose crashes on a corrupt file would take the 
 Here frames are picked by presentation time (one every 1/sample_fps seconds, so re-encoding with a
 new GOP or frame rate picks the same moments), corrupt packets are skipped and counted, and every
 hash carries its mirror image's hash so flipped copies match. Animated GIF/WebP/PNG are hashed the
-same way from their frame durations.
+same way from their frame durations. With `frame_side = 0` frames are hashed at full size and the
+hashes, qualities and timestamps are bit-identical to `vpdq` 0.2.5's on constant-frame-rate video
+(tests/unit/test_near_dup_rules.py checks it when vpdq is installed); the default scales frames to
+256 px first, about 10x cheaper for HD video, at a cost of some 10-30 bits of distance from vpdq's
+hashes, so only hashes made with the same setting are compared.
 
 Never raises for bad media: a failure is a Fingerprint with status `failed` and a one-line reason
 (too small, too large to decode safely, no video stream, nothing decodable...).
@@ -43,7 +47,6 @@ pillow_heif.register_heif_opener()
 
 PDQ_VERSION = version("pdqhash")
 IMAGE_SIDE = 512  # PDQ works on a 64x64 downsample; larger inputs only cost time
-FRAME_SIDE = 256
 MIN_SIDE = 8
 CENTRE_SHARE = 0.7
 CENTRE_MIN_QUALITY = 50
@@ -51,7 +54,8 @@ ALGO_PDQ = f"pdq+centre/1 (pdqhash {PDQ_VERSION})"
 
 
 def algo_vpdq(settings: DedupSettings) -> str:
-    return f"vpdq-time/1 (pdqhash {PDQ_VERSION}, PyAV {av.__version__}, {settings.sample_fps:g} fps)"
+    side = f"{settings.frame_side} px" if settings.frame_side else "full size"
+    return f"vpdq-time/1 (pdqhash {PDQ_VERSION}, PyAV {av.__version__}, {settings.sample_fps:g} fps, {side})"
 
 
 def _one_line(error: BaseException) -> str:
@@ -143,7 +147,7 @@ def _animated(image: Image.Image, settings: DedupSettings) -> Fingerprint:
     next_at = 0.0
     for frame in ImageSequence.Iterator(image):
         if clock >= next_at and len(frames) < settings.max_frames:
-            frames.append(pdq_frame(_rgb(frame, FRAME_SIDE), len(frames), int(clock)))
+            frames.append(pdq_frame(_rgb(frame, settings.frame_side or 1 << 20), len(frames), int(clock)))
             next_at = (int(clock // step) + 1) * step
         clock += max(float(frame.info.get("duration", 100) or 100), 10.0)
     return _finish(KIND_VPDQ, algorithm, frames, settings, duration_ms=int(clock))
@@ -188,7 +192,8 @@ def fingerprint_video(path: Path | BinaryIO, settings: DedupSettings) -> Fingerp
                 last_ms = max(last_ms, at_ms)
                 if at_ms < next_at:
                     continue
-                scale = min(1.0, FRAME_SIDE / max(frame.width, frame.height, 1))
+                side = settings.frame_side or max(frame.width, frame.height, 1)
+                scale = min(1.0, side / max(frame.width, frame.height, 1))
                 width, height = max(1, int(frame.width * scale)), max(1, int(frame.height * scale))
                 rgb = frame.to_ndarray(width=width, height=height, format="rgb24")
                 frames.append(pdq_frame(rgb, len(frames), at_ms))
