@@ -6,7 +6,6 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-
 # OWASP's recommended argon2id minimum (19 MiB, 2 passes, 1 lane): as strong as guidance asks, and
 # light enough that every `hujjat init` (which creates the first admin) stays quick. Hashes keep
 # their parameters, so raising these later still verifies old passwords.
