@@ -76,6 +76,11 @@ def test_copies_found_at_intake_and_by_similar_and_clusters(archive: Path, cli, 
     assert report["fingerprinted"] == 0
     assert [(p["id"], p["status"]) for p in report["problems"]] == [(ids["tiny"], "failed")]
 
+    r = cli("fingerprint", "--all", "--redo", "--json")
+    assert json.loads(r.out)["fingerprinted"] == len(files)
+    rows = json.loads(cli("similar", ids["clip"], "--json").out)["results"]
+    assert [row["id"] for row in rows] == [ids["video"]]
+
 
 def test_backfill_and_bad_references(sqlite_archive: Path, cli, tmp_path: Path, monkeypatch) -> None:
     config = sqlite_archive / "hujjat.toml"

@@ -52,8 +52,8 @@ class FingerprintRepository(Protocol):
         """(count, highest index key) of indexable hashes."""
         ...
 
-    def unfingerprinted(self) -> list[MediaRef]:
-        """Images and videos that have no fingerprint yet."""
+    def unfingerprinted(self, everything: bool = False) -> list[MediaRef]:
+        """Images and videos that have no fingerprint yet (all of them with `everything`)."""
         ...
 
     def problems(self) -> list[tuple[MediaRef, str, str]]:

@@ -222,12 +222,13 @@ class BackfillReport:
     problems: list[dict[str, Any]] = field(default_factory=list)
 
 
-def fingerprint_all(ports: ArchivePorts, progress: Any = None) -> BackfillReport:
-    """Fingerprint every image and video that has none yet (oldest first, so newer copies point at
-    older ones), then list every item that could not be fingerprinted usefully, with the reason."""
+def fingerprint_all(ports: ArchivePorts, progress: Any = None, redo: bool = False) -> BackfillReport:
+    """Fingerprint every image and video that has none yet (every one with `redo`, after a
+    settings or version change), oldest first so newer copies point at older ones; then list every
+    item that could not be fingerprinted usefully, with the reason."""
     require_fingerprinter(ports)
     with ports.uow(read_only=True) as tx:
-        todo = tx.fingerprints.unfingerprinted()
+        todo = tx.fingerprints.unfingerprinted(everything=redo)
     report = BackfillReport()
     if progress is not None:
         progress(0, len(todo))

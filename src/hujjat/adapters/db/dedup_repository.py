@@ -193,13 +193,15 @@ class SqlFingerprintRepository:
         count, top = self.conn.execute(query).one()
         return int(count or 0), int(top or 0)
 
-    def unfingerprinted(self) -> list[MediaRef]:
+    def unfingerprinted(self, everything: bool = False) -> list[MediaRef]:
         done = sa.select(fingerprints.c.item_id)
         query = (
             sa.select(items.c.id, items.c.sha256, items.c.media_type)
-            .where(_media_filter(), items.c.id.not_in(done))
+            .where(_media_filter())
             .order_by(items.c.id)
         )
+        if not everything:
+            query = query.where(items.c.id.not_in(done))
         return [MediaRef(*row) for row in self.conn.execute(query)]
 
     def problems(self) -> list[tuple[MediaRef, str, str]]:

@@ -73,6 +73,12 @@ def register(app: typer.Typer) -> None:
         all_items: Annotated[
             bool, typer.Option("--all", help="Fingerprint every image and video that has no fingerprint yet.")
         ] = False,
+        redo: Annotated[
+            bool,
+            typer.Option(
+                "--redo", help="Recompute existing fingerprints too (after changing [dedup] settings)."
+            ),
+        ] = False,
         archive: ArchiveOpt = DEFAULT_ARCHIVE,
         actor: AsOpt = None,
         json_out: JsonOpt = False,
@@ -84,12 +90,14 @@ def register(app: typer.Typer) -> None:
             )
         with archive_session(archive, actor) as arch:
             if json_out:
-                report = fingerprint_all(arch.ports)
+                report = fingerprint_all(arch.ports, redo=redo)
             else:
                 with _progress("fingerprinting") as progress:
                     task = progress.add_task("fingerprint", total=None)
                     report = fingerprint_all(
-                        arch.ports, lambda done, total: progress.update(task, completed=done, total=total)
+                        arch.ports,
+                        lambda done, total: progress.update(task, completed=done, total=total),
+                        redo,
                     )
         data = {"fingerprinted": report.fingerprinted, "matches": report.matches, "problems": report.problems}
         if json_out:
