@@ -150,6 +150,7 @@ def start_session(ports: ArchivePorts, user: User, previous: str | None = None) 
     with ports.uow() as tx:
         if previous:
             tx.accounts.delete_session(digest(previous))
+        tx.accounts.delete_expired_sessions(now)
         tx.accounts.add_session(session)
         tx.custody.append(user.name, "user.signed_in", user.id, {"name": user.name})
     return session_id, session

@@ -105,6 +105,9 @@ class SqlAccountRepository:
     def delete_session(self, id_hash: str) -> None:
         self.conn.execute(web_sessions.delete().where(web_sessions.c.id_hash == id_hash))
 
+    def delete_expired_sessions(self, now: datetime) -> None:
+        self.conn.execute(web_sessions.delete().where(web_sessions.c.expires_at <= now))
+
     def delete_user_sessions(self, user_id: str) -> None:
         self.conn.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))
 
