@@ -14,7 +14,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO
@@ -36,6 +36,26 @@ from hujjat.adapters.crypto.stream import (
 from hujjat.domain.errors import ArchiveError, IntegrityError
 from hujjat.domain.evidence import StoredBlob
 from hujjat.ports import ProgressCallback
+
+
+def _filler(source: BinaryIO) -> Callable[[bytearray], memoryview | bytes]:
+    """A function filling a whole chunk buffer from `source` (short only at the end) and returning
+    a view of what was read; sources without readinto() are read and copied."""
+    readinto = getattr(source, "readinto", None)
+    if readinto is None:
+        return lambda buffer: _read_full(source, len(buffer))
+
+    def fill(buffer: bytearray) -> memoryview:
+        view = memoryview(buffer)
+        done = 0
+        while done < len(view):
+            count = readinto(view[done:])
+            if not count:
+                break
+            done += count
+        return view[:done]
+
+    return fill
 
 
 def _read_full(source: BinaryIO, size: int) -> bytes:
@@ -91,21 +111,25 @@ class EncryptedFolderStore:
                 digest = hashlib.sha256()
                 size = 0
                 # One chunk of look-ahead tells which chunk is the last; hashing the chunk runs on a
-                # worker thread (hashlib releases the GIL) while it is encrypted and written.
-                current = _read_full(source, DEFAULT_CHUNK)
+                # worker thread (hashlib releases the GIL) while it is encrypted and written. Two
+                # reused buffers: no allocation or page faults per chunk.
+                fill = _filler(source)
+                buffers = (bytearray(DEFAULT_CHUNK), bytearray(DEFAULT_CHUNK))
+                turn = 0
+                current = fill(buffers[turn])
                 while True:
                     hashing = _pool().submit(digest.update, current)
-                    following = _read_full(source, DEFAULT_CHUNK)
+                    following = fill(buffers[turn ^ 1])
                     try:
-                        _write_all(fd, encryptor.seal(current, last=not following))
+                        _write_all(fd, encryptor.seal(current, last=not len(following)))
                     finally:
                         hashing.result()
                     size += len(current)
-                    if progress is not None and current:
+                    if progress is not None and len(current):
                         progress(len(current))
-                    if not following:
+                    if not len(following):
                         break
-                    current = following
+                    current, turn = following, turn ^ 1
                 os.pwrite(fd, size_field(size), SIZE_OFFSET)
                 os.fsync(fd)
             finally:

@@ -117,14 +117,14 @@ class ChunkEncryptor:
         emit(self._seal(bytes(self.pending), last=True))
         self.pending.clear()
 
-    def seal(self, chunk: bytes, last: bool) -> bytes:
+    def seal(self, chunk: bytes | memoryview, last: bool) -> bytes:
         """Encrypt the next whole chunk (exactly chunk_size bytes unless `last`)."""
         if not last and len(chunk) != self.chunk_size:
             raise ValueError("only the last chunk may be short")
         self.size += len(chunk)
         return self._seal(chunk, last)
 
-    def _seal(self, chunk: bytes, last: bool) -> bytes:
+    def _seal(self, chunk: bytes | memoryview, last: bool) -> bytes:
         if self.index >= 0xFFFFFFFF:
             raise IntegrityError("object too large for the HJCRYPT1 format")
         sealed = self.aead.encrypt(_nonce(self.prefix, self.index, last), chunk, self.aad)
