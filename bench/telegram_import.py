@@ -6,7 +6,7 @@ child process (so its peak RSS is its own), then again to time an idempotent re-
 Baseline, measured in the same run: streaming the same result.json with ijson and hashing every
 media file (the I/O and parsing any importer must do), so the ratio shows the import's overhead.
 
-    .venv/bin/python bench/telegram_import.py [--messages N] [--media M] [--no-exiftool]
+    .venv/bin/python bench/telegram_import.py [--messages N] [--media M] [--no-exiftool] [--no-search-index]
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--media", type=int, default=10_000)
     parser.add_argument("--no-exiftool", action="store_true", help="HUJJAT_EXIFTOOL=0 for the import")
+    parser.add_argument("--no-search-index", action="store_true", help="import with --no-search-index")
     options = parser.parse_args()
     env = dict(os.environ)
     if options.no_exiftool:
@@ -92,18 +93,21 @@ def main() -> None:
         base = baseline(export)
         subprocess.run([*hujjat, "init", str(archive)], check=True, capture_output=True, env=env)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        elapsed, summary = run_child([*hujjat, "import", "telegram", str(export), "--json", "-A", str(archive)], env)
+        command = [*hujjat, "import", "telegram", str(export), "--json", "-A", str(archive)]
+        command += ["--no-search-index"] if options.no_search_index else []
+        elapsed, summary = run_child(command, env)
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         peak_mb = usage.ru_maxrss / 1024
         cpu = (usage.ru_utime - before.ru_utime) + (usage.ru_stime - before.ru_stime)
-        again, second = run_child([*hujjat, "import", "telegram", str(export), "--json", "-A", str(archive)], env)
+        again, second = run_child(command, env)
     print(f"import: {elapsed:.1f} s wall, {cpu:.1f} s CPU (user+sys, children incl. exiftool), "
           f"{options.messages / elapsed:,.0f} messages/s, peak RSS {peak_mb:.0f} MB")  # fmt: skip
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall time grows with it)")
     print(f"  posts {summary['posts']}, media {summary['media']}")
     print(f"re-import (nothing changes): {again:.1f} s, posts {second['posts']}")
     print(f"baseline (ijson parse + sha256 of media): {base:.2f} s; import/baseline = {elapsed / base:.1f}x wall")
-    print(f"exiftool: {'off' if options.no_exiftool else 'on when installed'}; targets: < 60 s, < 300 MB")
+    print(f"exiftool: {'off' if options.no_exiftool else 'on when installed'}; "
+          f"posts indexed for search: {'no' if options.no_search_index else 'yes'}; targets: < 60 s, < 300 MB")  # fmt: skip
 
 
 if __name__ == "__main__":

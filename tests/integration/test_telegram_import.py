@@ -79,6 +79,8 @@ def test_channel_import_reimport_and_later_export(archive: Path, cli: Cli, tmp_p
     assert [v["text"] for v in edited["versions"]] == ["Raid reported in #Kherson — details here", "Raid CONFIRMED in #Kherson"]
     assert edited["edited_utc"] == "2023-11-15T06:00:00+00:00"
     assert "post.edited" in [c["action"] for c in edited["custody"]]
+    found = json.loads(cli("search", "CONFIRMED", "--json").out)["results"]
+    assert [r["id"] for r in found if r["kind"] == "post"] == [edited["id"]]  # edits are re-indexed
     assert cli("verify").code == 0
 
 

@@ -39,6 +39,7 @@ from hujjat.domain.posts import (
 from hujjat.ports.posts import PostSource, PostState
 from hujjat.services.context import ArchivePorts
 from hujjat.services.intake import IntakeRequest, PreparedBlob, prepare_blob, record_blob, record_blobs
+from hujjat.services.search import refresh_records
 
 BATCH = 500
 EXPORT_KIND = "telegram-export"
@@ -271,8 +272,11 @@ def import_export(
     observer: ImportObserver | None = None,
     batch_size: int = BATCH,
     workers: int = 2,
+    search_index: bool = True,
 ) -> TelegramImportSummary:
-    """Import every message of `source`; safe to re-run (idempotent, resumes an interrupted run)."""
+    """Import every message of `source`; safe to re-run (idempotent, resumes an interrupted run).
+    New and edited posts go into the search index batch by batch unless `search_index` is False
+    (then `hujjat reindex` adds them later)."""
     ports.store.clean_temporary()
     summary = TelegramImportSummary(export=source.label, repairs=list(source.repairs))
     summary.repairs.extend(f"zip entry skipped: {entry}" for entry in source.skipped_entries)
@@ -300,6 +304,8 @@ def import_export(
             _collect_repairs(records, record_repairs, local_only)
             batch = _plan_batch(ports, records, export_sha, export_item)
             _write_posts(ports, batch, export_sha)
+            if search_index:
+                refresh_records(ports, "post", [p.id for p in batch.new] + [p.id for p, _ in batch.edited])
             _write_media(ports, source, batch, pool, summary)
             summary.posts["new"] += len(batch.new)
             summary.posts["edited"] += len(batch.edited)

@@ -100,6 +100,10 @@ def telegram(
         str | None,
         typer.Option(help="UTC offset of the exporting computer, e.g. +03:00, for old exports without date_unixtime."),
     ] = None,
+    search_index: Annotated[
+        bool,
+        typer.Option("--search-index/--no-search-index", help="Index posts for search now (else: hujjat reindex)."),
+    ] = True,
     archive: ArchiveOpt = DEFAULT_ARCHIVE,
     actor: AsOpt = None,
     json_out: JsonOpt = False,
@@ -110,11 +114,11 @@ def telegram(
     with archive_session(archive, actor) as arch, open_export(path, usernames=names, utc_offset=offset) as export:
         summary: TelegramImportSummary
         if json_out:
-            summary = import_export(arch.ports, export)
+            summary = import_export(arch.ports, export, search_index=search_index)
         else:
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=err, transient=True) as progress:
-                summary = import_export(arch.ports, export, _Bar(progress))
+                summary = import_export(arch.ports, export, _Bar(progress), search_index=search_index)
     result = summary.as_dict()
     if json_out:
         print_json(result)
