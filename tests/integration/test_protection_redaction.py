@@ -117,6 +117,7 @@ def _inputs(tmp: Path) -> dict[str, Path]:
     return made
 
 
+@pytest.mark.slow
 def test_metadata_is_gone_from_every_derivative(sqlite_archive: Path, cli: Any, tmp_path: Path) -> None:
     inputs = _inputs(tmp_path)
     assert {"jpeg", "png", "mp4", "webm"} <= inputs.keys()
