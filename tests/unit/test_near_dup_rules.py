@@ -142,6 +142,13 @@ def test_animated_gif_is_hashed_by_time(tmp_path: Path) -> None:
     assert [f.timestamp_ms for f in fp.frames] == [0, 1000, 2000, 3000]
 
 
+def test_multipage_tiff_is_an_image_not_an_animation(tmp_path: Path) -> None:
+    pages = [scene(s, 96, 72) for s in range(3)]
+    pages[0].save(tmp_path / "scan.tiff", save_all=True, append_images=pages[1:])
+    fp = fingerprint_file(tmp_path / "scan.tiff", "image/tiff", SETTINGS)
+    assert fp is not None and fp.kind == "pdq" and len(fp.frames) == 1
+
+
 def test_videos_good_and_bad(tmp_path: Path) -> None:
     source = write_video(tmp_path / "v.mp4", 3, seconds=6)
     clip = reencode(source, tmp_path / "clip.mp4", start_s=2, seconds=3)

@@ -49,6 +49,8 @@ PDQ_VERSION = version("pdqhash")
 IMAGE_SIDE = 512  # PDQ works on a 64x64 downsample; larger inputs only cost time
 MIN_SIDE = 8
 CENTRE_SHARE = 0.7
+# Multi-frame formats that are animations; others (MPO camera JPEGs, multi-page TIFF) hash frame 0
+ANIMATED_FORMATS = {"GIF", "PNG", "WEBP"}
 CENTRE_MIN_QUALITY = 50
 ALGO_PDQ = f"pdq+centre/1 (pdqhash {PDQ_VERSION})"
 
@@ -128,7 +130,7 @@ def fingerprint_image(path: Path | BinaryIO, settings: DedupSettings) -> Fingerp
                     return _failed(
                         KIND_PDQ, ALGO_PDQ, f"image too small to fingerprint ({width}x{height} pixels)"
                     )
-                if getattr(image, "n_frames", 1) > 1:
+                if image.format in ANIMATED_FORMATS and getattr(image, "n_frames", 1) > 1:
                     return _animated(image, settings)
                 frame = pdq_frame(_rgb(image, IMAGE_SIDE), centre=True)
                 return _finish(KIND_PDQ, ALGO_PDQ, [frame], settings)
