@@ -142,6 +142,18 @@ def test_animated_gif_is_hashed_by_time(tmp_path: Path) -> None:
     assert [f.timestamp_ms for f in fp.frames] == [0, 1000, 2000, 3000]
 
 
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    upright = scene(21, 240, 160)
+    upright.save(tmp_path / "posted.jpg", quality=85)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to view": the camera stored the pixels turned
+    upright.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "camera.jpg", quality=95, exif=exif)
+    a = fingerprint_file(tmp_path / "posted.jpg", "image/jpeg", SETTINGS)
+    b = fingerprint_file(tmp_path / "camera.jpg", "image/jpeg", SETTINGS)
+    assert a is not None and b is not None
+    assert distance(a.frames[0].hash, b.frames[0].hash) <= SETTINGS.image_distance
+
+
 def test_multipage_tiff_is_an_image_not_an_animation(tmp_path: Path) -> None:
     pages = [scene(s, 96, 72) for s in range(3)]
     pages[0].save(tmp_path / "scan.tiff", save_all=True, append_images=pages[1:])

@@ -30,7 +30,7 @@ import av
 import numpy as np
 import pdqhash
 import pillow_heif
-from PIL import Image, ImageSequence
+from PIL import Image, ImageOps, ImageSequence
 
 from hujjat.domain.near_duplicates import (
     KIND_PDQ,
@@ -91,6 +91,15 @@ def pdq_frame(rgb: Any, frame: int = 0, timestamp_ms: int = 0, centre: bool = Fa
     return found
 
 
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation, as viewers (and re-encoding messengers) do, so a camera original
+    and its re-posted copy hash the same pixels; malformed EXIF leaves the pixels as stored."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except (OSError, ValueError, SyntaxError, KeyError, TypeError, ZeroDivisionError):
+        return image
+
+
 def _rgb(image: Image.Image, side: int) -> Any:
     picture = image.convert("RGB")
     picture.thumbnail((side, side), Image.Resampling.BILINEAR)
@@ -132,7 +141,7 @@ def fingerprint_image(path: Path | BinaryIO, settings: DedupSettings) -> Fingerp
                     )
                 if image.format in ANIMATED_FORMATS and getattr(image, "n_frames", 1) > 1:
                     return _animated(image, settings)
-                frame = pdq_frame(_rgb(image, IMAGE_SIDE), centre=True)
+                frame = pdq_frame(_rgb(_upright(image), IMAGE_SIDE), centre=True)
                 return _finish(KIND_PDQ, ALGO_PDQ, [frame], settings)
     except Image.DecompressionBombError as error:
         return _failed(KIND_PDQ, ALGO_PDQ, f"image too large to decode safely: {_one_line(error)}")
