@@ -206,11 +206,17 @@ class EncryptedFolderStore:
         stored = self.inner.size(sha256)
         if stored is None:
             return None
+        if self.converting and self.keys.get(sha256) is None:
+            return stored  # not converted yet: plaintext
         plain = plaintext_size(stored)
         return -1 if plain is None else plain
 
     def iter_objects(self) -> Iterator[tuple[str, int]]:
+        keyed = self.keys.keyed() if self.converting else None
         for sha256, stored in self.inner.iter_objects():
+            if keyed is not None and sha256 not in keyed:
+                yield sha256, stored  # not converted yet: plaintext
+                continue
             plain = plaintext_size(stored)
             yield sha256, -1 if plain is None else plain
 
@@ -229,6 +235,8 @@ class EncryptedFolderStore:
         return self.keys.shred(sha256)
 
     def check_structure(self, sha256: str) -> str | None:
+        if self.converting and self.keys.get(sha256) is None:
+            return None  # not converted yet: plaintext
         try:
             with self.inner.open(sha256) as raw:
                 header = raw.read(HEADER_SIZE)

@@ -71,6 +71,11 @@ class KeyTable:
         with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
             return KeyTransaction(conn).get(sha256)
 
+    def keyed(self) -> set[str]:
+        """Every object with a key row (shredded ones included)."""
+        with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
+            return {row.sha256 for row in conn.execute(sa.select(blob_keys.c.sha256))}
+
     def shredded(self) -> set[str]:
         with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
             rows = conn.execute(sa.select(blob_keys.c.sha256).where(blob_keys.c.shredded_at.is_not(None)))

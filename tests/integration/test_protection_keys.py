@@ -1,0 +1,104 @@
+"""Keys: passphrases (argon2id), changing the secret, and `encrypt` resuming after a crash."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from hujjat.adapters.blobs.encrypted import EncryptedFolderStore
+from hujjat.adapters.crypto.keyring import Secret, create_keyring, load_keyring, save_keyring
+from hujjat.domain.errors import UsageError
+from hujjat.entrypoints.cli.main import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUJJAT_ARGON2_MEMORY_KIB", "8192")
+    monkeypatch.setenv("HUJJAT_ARGON2_TIME_COST", "1")
+    monkeypatch.delenv("HUJJAT_KEY_FILE", raising=False)
+    monkeypatch.delenv("HUJJAT_PASSPHRASE", raising=False)
+
+
+def test_keyring_round_trip_and_secret_change(tmp_path: Path) -> None:
+    ring = create_keyring(tmp_path, Secret(passphrase="correct horse battery"))
+    again = load_keyring(tmp_path, Secret(passphrase="correct horse battery"))
+    assert (again.master_key, again.db_key) == (ring.master_key, ring.db_key)
+    with pytest.raises(UsageError, match="wrong passphrase"):
+        load_keyring(tmp_path, Secret(passphrase="wrong horse"))
+    with pytest.raises(UsageError, match="passphrase, not a key file"):
+        load_keyring(tmp_path, Secret(key_file=os.urandom(32)))
+    key = os.urandom(40)
+    save_keyring(again, Secret(key_file=key))
+    moved = load_keyring(tmp_path, Secret(key_file=key))
+    assert moved.master_key == ring.master_key
+    assert "hkdf" in (tmp_path / "encryption.json").read_text()
+    assert ring.master_key.hex() not in (tmp_path / "encryption.json").read_text()
+
+
+def test_passphrase_archive_and_rekey_to_new_passphrase(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "arch"
+    monkeypatch.setenv("HUJJAT_PASSPHRASE", "a long enough passphrase")
+    assert run(capsys, "init", str(root), "--encrypt")[0] == 0
+    note = tmp_path / "note.txt"
+    note.write_text("secret words")
+    assert run(capsys, "add", str(note), "--archive", str(root))[0] == 0
+    monkeypatch.setenv("HUJJAT_NEW_PASSPHRASE", "another long passphrase")
+    code, out, err = run(capsys, "rekey", "--new-passphrase", "--json", "--archive", str(root))
+    assert code == 0, err
+    assert json.loads(out)["keys_rewrapped"] == 1
+    code, _, err = run(capsys, "verify", "--archive", str(root))
+    assert code == 2 and "wrong passphrase" in err
+    monkeypatch.setenv("HUJJAT_PASSPHRASE", "another long passphrase")
+    code, out, err = run(capsys, "verify", "--json", "--archive", str(root))
+    assert code == 0, out + err
+
+
+def test_encrypt_resumes_after_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "arch"
+    assert run(capsys, "init", str(root))[0] == 0
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(5):
+        (folder / f"f{i}.txt").write_text(f"statement number {i} " * 50)
+    assert run(capsys, "add", str(folder), "--archive", str(root))[0] == 0
+    key = tmp_path / "k"
+    key.write_bytes(os.urandom(32))
+    monkeypatch.setenv("HUJJAT_KEY_FILE", str(key))
+    real = EncryptedFolderStore.convert
+    calls = {"n": 0}
+
+    def flaky(self: EncryptedFolderStore, sha256: str) -> bool:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(28, "No space left on device")
+        return real(self, sha256)
+
+    monkeypatch.setattr(EncryptedFolderStore, "convert", flaky)
+    code, _, err = run(capsys, "encrypt", "--archive", str(root))
+    assert code == 1
+    # Half converted: still readable and verifiable while converting.
+    code, out, err = run(capsys, "verify", "--json", "--archive", str(root))
+    assert code == 0, out + err
+    monkeypatch.setattr(EncryptedFolderStore, "convert", real)
+    code, out, err = run(capsys, "encrypt", "--json", "--archive", str(root))
+    assert code == 0, err
+    assert json.loads(out)["objects_converted"] == 3
+    code, out, err = run(capsys, "verify", "--json", "--archive", str(root))
+    assert code == 0, out + err
+    for path in root.rglob("*"):
+        if path.is_file():
+            assert b"statement number" not in path.read_bytes(), path
