@@ -102,3 +102,28 @@ def test_encrypt_resumes_after_a_crash(
     for path in root.rglob("*"):
         if path.is_file():
             assert b"statement number" not in path.read_bytes(), path
+
+
+def test_encrypted_blobs_with_postgresql_records(
+    tmp_path: Path, pg_database: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = tmp_path / "k"
+    key.write_bytes(os.urandom(32))
+    monkeypatch.setenv("HUJJAT_KEY_FILE", str(key))
+    root = tmp_path / "arch"
+    code, _, err = run(capsys, "init", str(root), "--encrypt", "--database", pg_database)
+    assert code == 0, err
+    assert 'database = "none"' in (root / "hujjat.toml").read_text()
+    note = tmp_path / "note.txt"
+    note.write_bytes(b"postgres-side secret 5521")
+    code, out, err = run(capsys, "add", str(note), "--json", "--archive", str(root))
+    assert code == 0, err
+    item = json.loads(out)["outcomes"][0]["item_id"]
+    code, out, err = run(capsys, "shred", item, "--reason", "consent withdrawn", "--archive", str(root))
+    assert code == 0, err
+    code, out, err = run(capsys, "verify", "--json", "--archive", str(root))
+    assert code == 0, out + err
+    assert json.loads(out)["shredded"] == [item]
+    for path in root.rglob("*"):
+        if path.is_file():
+            assert b"postgres-side secret" not in path.read_bytes(), path
