@@ -65,7 +65,7 @@ def build_archive(root: Path, files: dict[str, bytes] | None = None, database: s
                 tx.accounts.set_item_sensitivity(item_id, level)
             web.items[level] = item_id
             record = create_incident(ports, taxonomy, None, IncidentFields(
-                title=f"{level} incident", type=type_id, date="2026-03-01", place="Somewhere",
+                title=f"{level} incident", type=type_id, date="2026-03-01", place=f"{level.title()}ville",
                 latitude="55.75", longitude="37.61", sensitivity=level))
             web.incidents[level] = str(record["id"])
         for name, item_id in by_name.items():

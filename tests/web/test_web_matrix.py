@@ -28,7 +28,7 @@ def signed_in(web_archive: WebArchive) -> dict[str, TestClient]:
 
 
 def _marker(level: str) -> list[str]:
-    return [f"{level} incident", f"{level}-note.txt"]
+    return [f"{level} incident", f"{level}-note.txt", f"{level.title()}ville"]
 
 
 @pytest.mark.parametrize("name", sorted(USERS))
