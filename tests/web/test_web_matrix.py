@@ -127,3 +127,15 @@ def test_views_of_restricted_records_are_custody_entries(web_archive: WebArchive
     assert ("viewr", web_archive.items["restricted"], "item") in views
     assert ("viewr", web_archive.incidents["restricted"], "incident") in views
     assert not any(subject == web_archive.items["public"] for _, subject, _ in views)
+
+
+def test_dashboard_counts_only_what_the_user_may_see(web_archive: WebArchive) -> None:
+    from hujjat.bootstrap import open_archive
+    from hujjat.services.access import dashboard
+    from hujjat.services.accounts import get_user
+
+    archive = open_archive(web_archive.root)
+    cleared = dashboard(archive.ports, get_user(archive.ports, "viewr"))["counts"]
+    other = dashboard(archive.ports, get_user(archive.ports, "view"))["counts"]
+    archive.close()
+    assert cleared["items"] - other["items"] >= 1 and cleared["incidents"] - other["incidents"] >= 1

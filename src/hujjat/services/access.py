@@ -202,7 +202,8 @@ def dashboard(ports: ArchivePorts, user: User, activity: int = 15) -> dict[str, 
     since details may name them) and the verification queue."""
     require(user, Right.READ)
     with ports.uow(read_only=True) as tx:
-        counts = tx.accounts.table_counts(("items", "posts", "captures", "incidents", "users"))
+        counts = tx.accounts.table_counts(("items", "posts", "captures", "incidents", "users"),
+                                          _narrowing(clearance(user)))
         recent = tx.accounts.recent_custody(activity)
         if not user.restricted_access:
             subjects = {str(e["subject"]) for e in recent if e.get("subject")}

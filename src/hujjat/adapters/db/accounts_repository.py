@@ -146,11 +146,15 @@ class SqlAccountRepository:
             .order_by(custody_entries.c.seq.desc()).limit(limit))
         return [{"seq": r.seq, **json.loads(r.body)} for r in rows]
 
-    def table_counts(self, names: tuple[str, ...]) -> dict[str, int]:
-        """Row counts of the named tables that exist in this installation."""
+    def table_counts(self, names: tuple[str, ...], levels: tuple[str, ...] = ()) -> dict[str, int]:
+        """Row counts of the named tables that exist in this installation; tables with a
+        sensitivity column count only rows at `levels` when given."""
         counts: dict[str, int] = {}
         for name in names:
             table = metadata.tables.get(name)
             if table is not None:
-                counts[name] = int(self.conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+                stmt = sa.select(sa.func.count()).select_from(table)
+                if levels and "sensitivity" in table.c:
+                    stmt = stmt.where(table.c.sensitivity.in_(levels))
+                counts[name] = int(self.conn.execute(stmt).scalar_one())
         return counts
