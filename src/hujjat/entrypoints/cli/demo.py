@@ -17,7 +17,8 @@ from hujjat.entrypoints.cli.evidence import RichIntakeObserver, _progress
 from hujjat.entrypoints.cli.users import announce_admin, first_admin
 from hujjat.entrypoints.cli.web import serve_archive
 from hujjat.services.audit import verify_archive
-from hujjat.services.intake import IntakeRequest, ingest_paths
+from hujjat.services.context import ArchivePorts
+from hujjat.services.intake import IntakeRequest, IntakeSummary, ingest_paths
 
 # Places the first users document (approximate city centres; the demo invents no real event).
 DEMO_PLACES = [
@@ -71,6 +72,33 @@ def generate_material(folder: Path, photos: int = 8, videos: int = 2) -> None:
     shutil.copy(folder / "photo_00_Moscow.jpg", notes / "forwarded_copy.jpg")
 
 
+DEMO_INCIDENTS = [
+    ("raid", "Document check at a construction site", 1, "Three workers taken to the police station."),
+    ("detention", "Migrants detained after a market inspection", 4, "Witnesses describe a check of papers."),
+    ("conscription", "Summonses handed out at the migration centre", 2, "Newly naturalised citizens summoned."),
+    ("deportation", "Deportation order after a dormitory raid", 0, "Two residents held pending expulsion."),
+]
+
+
+def create_demo_incidents(ports: ArchivePorts, root: Path, summary: IntakeSummary) -> int:
+    """A few incidents at the demo places, each linked to the photo taken there, so the map, the
+    timeline and the verification queue have something to show."""
+    from hujjat.adapters.taxonomy_file import load_taxonomy
+    from hujjat.services.incidents import IncidentFields, create_incident, link_incident
+
+    taxonomy = load_taxonomy(root)
+    photos = {Path(o.path).name: o.item_id for o in summary.outcomes if o.item_id}
+    for i, (type_id, title, place_index, text) in enumerate(DEMO_INCIDENTS):
+        name, lat, lon = DEMO_PLACES[place_index]
+        record = create_incident(ports, taxonomy, None, IncidentFields(
+            title=title, type=type_id, date=f"2026-03-{i * 5 + 2:02d}", place=name, latitude=str(lat),
+            longitude=str(lon), description=text, tags=["demo"]))
+        photo = next((item for file, item in sorted(photos.items()) if name.replace(" ", "_") in file), None)
+        if photo:
+            link_incident(ports, str(record["id"]), photo, "depicts", "photo taken at the place")
+    return len(DEMO_INCIDENTS)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
@@ -108,6 +136,8 @@ def register(app: typer.Typer) -> None:
             f"ingested: added {summary.count('added')}, already present {summary.count('present')}, "
             f"failed {summary.count('failed') + summary.count('skipped')}"
         )
+        with archive_session(directory, "demo") as arch:
+            out.print(f"incidents: {create_demo_incidents(arch.ports, arch.config.root, summary)} created")
         with archive_session(directory, "demo", sign=False) as arch:
             report = verify_archive(arch.ports)
         out.print(
