@@ -9,12 +9,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 # OWASP's recommended argon2id minimum (19 MiB, 2 passes, 1 lane): as strong as guidance asks, and
 # light enough that every `hujjat init` (which creates the first admin) stays quick. Hashes keep
 # their parameters, so raising these later still verifies old passwords.
-OWASP_ARGON2 = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
+TIME_COST, MEMORY_KIB, LANES = 2, 19456, 1
 
 
 class Argon2Credentials:
     def __init__(self, hasher: PasswordHasher | None = None) -> None:
-        self.hasher = hasher or PasswordHasher(**OWASP_ARGON2)
+        self.hasher = hasher or PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=LANES)
 
     def hash_password(self, password: str) -> str:
         return self.hasher.hash(password)
