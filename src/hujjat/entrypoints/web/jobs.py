@@ -64,8 +64,9 @@ class JobRunner:
     def __init__(self, root: Path, ctx: WebContext, *, immediate: bool = False, workers: int = 1) -> None:
         self.root, self.ctx, self.workers = root, ctx, workers
         redis = ctx.archive.config.extra.get("jobs", {}).get("redis")
-        self.huey: Huey = (RedisHuey("hujjat", url=redis, immediate=immediate) if redis
-                           else SqliteHuey("hujjat", filename=str(root / "jobs.sqlite"), immediate=immediate))
+        name = f"hujjat-{ctx.archive.config.archive_id}"  # archives may share one Redis server
+        self.huey: Huey = (RedisHuey(name, url=redis, immediate=immediate) if redis
+                           else SqliteHuey(name, filename=str(root / "jobs.sqlite"), immediate=immediate))
         self.task = self.huey.task(name="hujjat.upload")(self._run)
         self.consumer: Any = None
         self.thread: threading.Thread | None = None
