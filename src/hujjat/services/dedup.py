@@ -132,7 +132,7 @@ def find_matches(
 
 
 def _custody_fingerprint(fingerprint: Fingerprint) -> dict[str, object]:
-    frames = [[f.frame, f.timestamp_ms, f.quality, f.hash] for f in fingerprint.frames]
+    frames = [[f.frame, f.timestamp_ms, f.quality, f.hash, f.center] for f in fingerprint.frames]
     return {
         "kind": fingerprint.kind,
         "status": fingerprint.status,
