@@ -5,6 +5,8 @@ services.access, which hides what the user may not see and logs views of restric
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -16,6 +18,7 @@ from hujjat.entrypoints.web.auth import check_csrf, page_user
 from hujjat.entrypoints.web.context import ctx_of, render
 from hujjat.entrypoints.web.media import serve_bytes
 from hujjat.ports.accounts import ItemPageQuery
+from hujjat.ports.protection import EncryptingStore
 from hujjat.processing.thumbnails import THUMB_MEDIA, thumbnail
 from hujjat.services.access import item_for_bytes, page_items, set_item_sensitivity, view_item
 
@@ -83,6 +86,14 @@ def evidence_thumb(request: Request, item_id: str, user: UserDep) -> Response:
     item = item_for_bytes(ctx.archive.ports, user, checked_id(item_id))
     if item.media_type.split(";")[0] not in THUMB_MEDIA:
         raise NotFound("no thumbnail for this kind of file")
+    if isinstance(ctx.archive.ports.store, EncryptingStore):  # no plaintext thumbnails at rest
+        with tempfile.TemporaryDirectory(prefix="hujjat-thumb-") as tmp, \
+                ctx.archive.ports.store.open(item.sha256) as source:
+            made = thumbnail(Path(tmp), item.sha256, source)
+            data = made.read_bytes() if made is not None else None
+        if data is None:
+            raise NotFound("no thumbnail: the image cannot be decoded")
+        return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
     with ctx.archive.ports.store.open(item.sha256) as source:
         path = thumbnail(ctx.archive.config.root / "thumbs", item.sha256, source)
     if path is None:
