@@ -146,3 +146,11 @@ def test_revoked_token_stops_working(fresh_archive: WebArchive) -> None:
     with client_for(fresh_archive) as c:
         assert c.get("/api/v1/evidence", headers={"Authorization": f"Bearer {fresh_archive.tokens['ed']}"}).status_code == 401
         assert c.get("/api/v1/evidence", headers={"Authorization": f"Bearer {fresh_archive.tokens['view']}"}).status_code == 200
+
+
+def test_no_open_redirect_after_sign_in(client: TestClient) -> None:
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "/evidence"):
+        token = csrf_of(client.get("/login?next=//evil.example/x").text)
+        response = client.post("/login", follow_redirects=False, data={
+            "username": "view", "password": PASSWORD, "csrf_token": token, "next": target})
+        assert response.headers["location"] == ("/evidence" if target == "/evidence" else "/")
