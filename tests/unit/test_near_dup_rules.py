@@ -9,6 +9,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from hujjat.domain.near_duplicates import (
@@ -92,6 +94,7 @@ def test_settings_validation() -> None:
         {"min_quality": "x"},
         {"max_frames": True},
         {"frame_side": 10},
+        {"image_distance": float("inf")},
     ):
         with pytest.raises(ValueError):
             DedupSettings.from_mapping(bad)
@@ -199,3 +202,26 @@ def test_same_hashes_as_meta_vpdq_at_full_size(tmp_path: Path) -> None:
     assert [(f.hash, f.quality, f.timestamp_ms) for f in mine.frames] == [
         (r.hex, r.quality, round(r.timestamp * 1000)) for r in reference
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["image_distance", "frame_distance", "min_quality", "sample_fps", "frame_side", "other"]
+        ),
+        st.one_of(
+            st.integers(-1000, 1000),
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.text(max_size=3),
+            st.booleans(),
+            st.none(),
+        ),
+    )
+)
+def test_settings_parse_or_refuse_cleanly(raw: dict[str, object]) -> None:
+    try:
+        parsed = DedupSettings.from_mapping(raw)
+    except ValueError:
+        return
+    assert 0 <= parsed.image_distance < 128 and 0 < parsed.sample_fps <= 30

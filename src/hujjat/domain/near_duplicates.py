@@ -18,6 +18,7 @@ is "the query", a pair matches when either video is contained in the other to at
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -65,7 +66,7 @@ class DedupSettings:
             raise ValueError(f"unknown [dedup] setting(s): {', '.join(unknown)}")
         values: dict[str, object] = {}
         for key, value in raw.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise ValueError(f"[dedup] {key} must be a number")
             values[key] = float(value) if key == "sample_fps" else int(value)
         settings = cls(**values)  # type: ignore[arg-type]
