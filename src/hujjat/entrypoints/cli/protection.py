@@ -55,6 +55,7 @@ from hujjat.services.redaction import find_item, record_derivative
 
 __all__ = ["KeyFileOpt", "keyless_quick_verify", "new_secret", "register"]
 
+THUMBS = "thumbs"  # the web interface's thumbnail cache (processing/thumbnails.py)
 KeyFileOpt = Annotated[
     Path | None,
     typer.Option("--key-file", help="A file of at least 32 random bytes instead of a passphrase."),
@@ -112,6 +113,8 @@ def register(app: typer.Typer) -> None:
                 write_config(config)
         finally:
             opened.close()
+        # Web thumbnails are derived plaintext (rebuilt on demand, never cached once encrypted).
+        shutil.rmtree(root / THUMBS, ignore_errors=True)
         finish_encryption(config)
         with archive_session(root, actor) as arch, arch.ports.uow() as tx:
             tx.custody.append(
@@ -180,6 +183,7 @@ def register(app: typer.Typer) -> None:
         """Destroy an item's data key: its bytes become unrecoverable (crypto-shredding)."""
         with archive_session(archive, actor) as arch:
             result = shred_item(arch.ports, item, reason)
+            (arch.config.root / THUMBS / result.sha256[:2] / f"{result.sha256}.jpg").unlink(missing_ok=True)
             sign_checkpoint(arch.ports)
             checkpoint_wal(arch.engine)
         if json_out:
