@@ -154,3 +154,16 @@ def test_no_open_redirect_after_sign_in(client: TestClient) -> None:
         response = client.post("/login", follow_redirects=False, data={
             "username": "view", "password": PASSWORD, "csrf_token": token, "next": target})
         assert response.headers["location"] == ("/evidence" if target == "/evidence" else "/")
+
+
+def test_admin_resets_a_password_and_revokes_tokens(fresh_archive: WebArchive) -> None:
+    with client_for(fresh_archive) as c:
+        csrf = login(c, "boss")
+        assert c.post("/admin/users/view/password", data={"csrf_token": csrf, "password": "a brand new password"},
+                      follow_redirects=False).status_code == 303
+        assert c.post("/admin/users/view/revoke", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+        assert c.get("/api/v1/evidence", headers={"Authorization": f"Bearer {fresh_archive.tokens['view']}"}
+                     ).status_code == 401
+        login(c, "view", "a brand new password")
+        csrf = csrf_of(c.get("/").text)
+        assert c.post("/admin/users/ed/password", data={"csrf_token": csrf, "password": "x" * 12}).status_code == 403

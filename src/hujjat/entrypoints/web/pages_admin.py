@@ -13,7 +13,15 @@ from hujjat.domain.errors import UsageError
 from hujjat.entrypoints.web.auth import check_csrf, page_user
 from hujjat.entrypoints.web.context import ctx_of, render
 from hujjat.entrypoints.web.i18n import LANGUAGES
-from hujjat.services.accounts import as_user, create_user, issue_token, list_users, set_totp, update_user
+from hujjat.services.accounts import (
+    as_user,
+    create_user,
+    issue_token,
+    list_users,
+    revoke_tokens,
+    set_totp,
+    update_user,
+)
 
 router = APIRouter()
 UserDep = Annotated[User, Depends(page_user)]
@@ -60,6 +68,24 @@ def users_token(request: Request, name: str, user: UserDep, csrf_token: Short = 
     token = issue_token(as_user(ctx.archive.ports, user), name, "web")
     return render(request, "users.html", users=list_users(ctx.archive.ports), roles=[r.value for r in Role],
                   languages=LANGUAGES, token={"name": name, "value": token})
+
+
+@router.post("/admin/users/{name}/revoke", include_in_schema=False)
+def users_revoke(request: Request, name: str, user: UserDep, csrf_token: Short = "") -> Response:
+    check_csrf(request, csrf_token)
+    require(user, Right.ADMIN)
+    revoke_tokens(as_user(ctx_of(request).archive.ports, user), name)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{name}/password", include_in_schema=False)
+def users_password(request: Request, name: str, user: UserDep,
+                   password: Annotated[str, Form(max_length=1024)] = "", csrf_token: Short = "") -> Response:
+    check_csrf(request, csrf_token)
+    require(user, Right.ADMIN)
+    ctx = ctx_of(request)
+    update_user(as_user(ctx.archive.ports, user), ctx.creds, name, password=password)
+    return RedirectResponse("/admin/users", status_code=303)
 
 
 @router.get("/account", include_in_schema=False)
