@@ -4,6 +4,8 @@ search, map, timeline and exports); actions need the role's right (403 otherwise
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -139,3 +141,29 @@ def test_dashboard_counts_only_what_the_user_may_see(web_archive: WebArchive) ->
     other = dashboard(archive.ports, get_user(archive.ports, "view"))["counts"]
     archive.close()
     assert cleared["items"] - other["items"] >= 1 and cleared["incidents"] - other["incidents"] >= 1
+
+
+def test_lists_and_searches_showing_restricted_records_are_logged(fresh_archive: WebArchive) -> None:
+    from hujjat.bootstrap import open_archive
+
+    with client_for(fresh_archive) as c:
+        login(c, "viewr")
+        c.get("/evidence")
+        c.get("/incidents")
+        c.get("/search?q=secret")
+        c.get("/timeline/data.json")  # counts only: not a view
+        login(c, "view")
+        c.get("/evidence")
+        c.get("/api/v1/incidents", headers={"Authorization": f"Bearer {fresh_archive.tokens['viewr']}"})
+    archive = open_archive(fresh_archive.root)
+    with archive.ports.uow(read_only=True) as tx:
+        entries = [json.loads(stored.body) for stored in tx.custody.iter_entries()]
+    archive.close()
+    listed = [(e["actor"], e["details"]["kind"], e["details"]["via"], e["details"]["ids"])
+              for e in entries if e["action"] == "records.listed"]
+    assert ("viewr", "item", "web", [fresh_archive.items["restricted"]]) in listed
+    assert ("viewr", "incident", "web", [fresh_archive.incidents["restricted"]]) in listed
+    assert ("viewr", "search", "web", [fresh_archive.items["restricted"]]) in listed
+    assert ("viewr", "incident", "api", [fresh_archive.incidents["restricted"]]) in listed
+    assert not any(actor == "view" for actor, *_ in listed)
+    assert len(listed) == 5  # and the dashboard's verification queue, seen after signing in

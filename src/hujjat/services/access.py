@@ -40,6 +40,13 @@ def _log_view(ports: ArchivePorts, user: User, kind: str, record_id: str, via: s
         tx.custody.append(user.name, "record.viewed", record_id, {"kind": kind, "via": via})
 
 
+def _log_listed(ports: ArchivePorts, user: User, kind: str, ids: list[str], via: str | None) -> None:
+    """One custody entry naming the restricted records a list, map or search page showed."""
+    if via is not None and ids:
+        with ports.uow() as tx:
+            tx.custody.append(user.name, "records.listed", None, {"kind": kind, "ids": ids, "via": via})
+
+
 def _hidden(kind: str, reference: str) -> NotFound:
     return NotFound(f"no {kind} matches {reference!r}")
 
@@ -50,14 +57,18 @@ def _narrowing(levels: tuple[str, ...]) -> tuple[str, ...]:
     return () if set(levels) >= set(SENSITIVITIES) else levels
 
 
-def page_items(ports: ArchivePorts, user: User, query: ItemPageQuery) -> tuple[list[ItemRow], int]:
+def page_items(ports: ArchivePorts, user: User, query: ItemPageQuery,
+               via: str | None = "web") -> tuple[list[ItemRow], int]:
+    """One page of the items the user may see; restricted ones shown are logged (`via`)."""
     require(user, Right.READ)
     allowed = clearance(user)
     wanted = tuple(s for s in query.sensitivities if s in allowed) if query.sensitivities else allowed
     if not wanted:
         return [], 0
     with ports.uow(read_only=True) as tx:
-        return tx.accounts.page_items(replace(query, sensitivities=_narrowing(wanted)))
+        rows, total = tx.accounts.page_items(replace(query, sensitivities=_narrowing(wanted)))
+    _log_listed(ports, user, "item", [r.id for r in rows if r.sensitivity == "restricted"], via)
+    return rows, total
 
 
 def view_item(ports: ArchivePorts, user: User, reference: str, via: str = "web") -> dict[str, Any]:
@@ -126,8 +137,10 @@ def check_incident_visible(ports: ArchivePorts, user: User, reference: str) -> s
     return incident.id
 
 
-def visible_incidents(ports: ArchivePorts, user: User, query: IncidentFilter,
-                      offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+def visible_incidents(ports: ArchivePorts, user: User, query: IncidentFilter, offset: int = 0,
+                      limit: int | None = None, via: str | None = "web") -> list[dict[str, Any]]:
+    """The incidents the user may see; restricted ones returned are logged (`via`; None for
+    aggregate uses such as counts that show no record)."""
     require(user, Right.READ)
     allowed = clearance(user)
     wanted = tuple(s for s in query.sensitivities if s in allowed) if query.sensitivities else allowed
@@ -137,6 +150,7 @@ def visible_incidents(ports: ArchivePorts, user: User, query: IncidentFilter,
     with ports.uow(read_only=True) as tx:  # streamed, so a page never loads every incident
         page = list(islice(tx.incidents.iter_incidents(replace(query, sensitivities=_narrowing(wanted))), offset, stop))
         links = tx.incidents.links_by_incident([i.id for i in page])
+    _log_listed(ports, user, "incident", [i.id for i in page if i.sensitivity.value == "restricted"], via)
     return [{**i.to_record(), "links": [link.to_record() for link in links.get(i.id, [])]} for i in page]
 
 
@@ -146,7 +160,8 @@ def _hit_visible(user: User, hit: SearchHit, levels: dict[tuple[str, str], str])
 
 
 def visible_search(ports: ArchivePorts, user: User, query: str, filters: SearchFilters | None = None,
-                   order: str = "relevance", limit: int = 20, offset: int = 0) -> SearchResults:
+                   order: str = "relevance", limit: int = 20, offset: int = 0,
+                   via: str | None = "web") -> SearchResults:
     """Search results without the records the user may not see.
 
     For users cleared for restricted records this is the index's answer. For the others, the index's
@@ -155,7 +170,12 @@ def visible_search(ports: ArchivePorts, user: User, query: str, filters: SearchF
     left; the total is exact within the window and the index's count beyond it."""
     require(user, Right.READ)
     if user.restricted_access:
-        return search(ports, query, filters, order, limit, offset)
+        results = search(ports, query, filters, order, limit, offset)
+        with ports.uow(read_only=True) as tx:
+            shown = [h.record_id for h in results.hits
+                     if h.kind in ("evidence", "incident") and _level_of(tx, h.record_id) == "restricted"]
+        _log_listed(ports, user, "search", shown, via)
+        return results
     window = search(ports, query, filters, order, FILTER_WINDOW, 0)
     levels: dict[tuple[str, str], str] = {}
     with ports.uow(read_only=True) as tx:
@@ -194,6 +214,7 @@ def _open_queue(ports: ArchivePorts, user: User, limit: int, scan: int = 5000) -
                 found.append(incident.to_record())
                 if len(found) >= limit:
                     break
+    _log_listed(ports, user, "incident", [str(r["id"]) for r in found if r["sensitivity"] == "restricted"], "web")
     return found
 
 

@@ -101,7 +101,7 @@ def build_api(ctx: WebContext) -> FastAPI:
                  limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
         query = ItemPageQuery(offset=offset, limit=limit, media_prefix=kind if kind in KINDS else None,
                               sensitivities=(sensitivity,) if sensitivity in SENSITIVITIES else ())
-        rows, total = page_items(ctx_of(request).archive.ports, user, query)
+        rows, total = page_items(ctx_of(request).archive.ports, user, query, via="api")
         return {"total": total, "items": [_item_row(r) for r in rows]}
 
     @api.get("/evidence/{item_id}", summary="One evidence item: hashes, metadata, acquisitions, custody")
@@ -116,7 +116,7 @@ def build_api(ctx: WebContext) -> FastAPI:
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
         states = (state,) if state in {s.value for s in State} else ()
         records = visible_incidents(ctx_of(request).archive.ports, user, IncidentFilter(states=states, type=type),
-                                    offset, limit)
+                                    offset, limit, via="api")
         return {"incidents": records}
 
     @api.post("/incidents", status_code=201, summary="Create an incident (editor or admin)")
@@ -139,7 +139,8 @@ def build_api(ctx: WebContext) -> FastAPI:
                offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
                limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
         filters = SearchFilters(include={"kind": [kind]}) if kind in SEARCH_KINDS else None
-        results = visible_search(ctx_of(request).archive.ports, user, q, filters, "relevance", limit, offset)
+        results = visible_search(ctx_of(request).archive.ports, user, q, filters, "relevance", limit, offset,
+                                 via="api")
         return {
             "total": results.total,
             "hits": [{"kind": h.kind, "id": h.record_id, "title": h.title, "snippet": h.snippet,

@@ -101,7 +101,8 @@ def timeline_page(request: Request, user: UserDep) -> Response:
 
 @router.get("/timeline/data.json", include_in_schema=False)
 def timeline_data(request: Request, user: UserDep) -> Response:
-    return JSONResponse(weekly_counts(visible_incidents(ctx_of(request).archive.ports, user, IncidentFilter())))
+    return JSONResponse(weekly_counts(visible_incidents(ctx_of(request).archive.ports, user, IncidentFilter(),
+                                                         via=None)))
 
 
 @router.get("/upload", include_in_schema=False)
