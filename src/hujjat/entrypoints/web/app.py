@@ -41,6 +41,8 @@ def _status(exc: HujjatError) -> int:
         return 401
     if isinstance(exc, Forbidden):
         return 403
+    if isinstance(exc, pages_more.UploadTooLarge):
+        return 413
     return 400
 
 

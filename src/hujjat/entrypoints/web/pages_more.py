@@ -117,8 +117,19 @@ def _safe_filename(name: str | None, index: int) -> str:
     return base if base not in ("", ".", "..") else f"upload-{index}"
 
 
+class UploadTooLarge(UsageError):
+    """The upload exceeds MAX_UPLOAD_BYTES (HTTP 413)."""
+
+
+def _too_large() -> UploadTooLarge:
+    return UploadTooLarge(f"the upload is larger than {MAX_UPLOAD_BYTES // 1024**2} MiB")
+
+
 @router.post("/upload", include_in_schema=False)
 async def upload(request: Request, user: UserDep) -> Response:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + CHUNK:
+        raise _too_large()  # refused before the body is read and spooled to disk
     form = await request.form(max_files=MAX_FILES + 2, max_fields=20)
     check_csrf(request, str(form.get("csrf_token", ""))[:200])
     require(user, Right.ADD_EVIDENCE)
@@ -142,7 +153,7 @@ async def upload(request: Request, user: UserDep) -> Response:
                 while chunk := await upload_file.read(CHUNK):
                     written += len(chunk)
                     if written > MAX_UPLOAD_BYTES:
-                        raise UsageError(f"the upload is larger than {MAX_UPLOAD_BYTES // 1024**2} MiB")
+                        raise _too_large()
                     out.write(chunk)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
