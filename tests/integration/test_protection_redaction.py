@@ -174,3 +174,27 @@ def test_video_faces_mute_and_bad_input(sqlite_archive: Path, cli: Any, tmp_path
     note.write_text("hello")
     r = cli("redact", add(cli, note))
     assert r.code == 2 and "cannot redact" in r.err
+
+
+def test_faces_are_obscured_in_every_video_frame(sqlite_archive: Path, cli: Any, tmp_path: Path) -> None:
+    skimage_data = pytest.importorskip("skimage.data")
+    face = skimage_data.astronaut()
+    clip = tmp_path / "astronaut.mp4"
+    with av.open(str(clip), "w", format="mp4") as out:
+        stream: Any = out.add_stream("libx264" if "libx264" in av.codecs_available else "mpeg4", rate=5)
+        stream.width, stream.height, stream.pix_fmt = 512, 512, "yuv420p"
+        for shift in range(6):
+            frame = np.roll(face, shift * 6, axis=1)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    result, out_path = redact(cli, tmp_path, add(cli, clip), "--faces")
+    assert result["operations"]["frames"] == 6
+    assert result["operations"]["faces_found"] >= 6
+    with av.open(str(out_path)) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            pixels = frame.to_ndarray(format="rgb24").astype(int)
+            region = pixels[110:190, 180 + index * 6 : 250 + index * 6]  # the face, moving right
+            # Coarse blocks: neighbouring pixels inside the face are (nearly) equal after re-encoding.
+            assert np.abs(np.diff(region, axis=1)).mean() < 3, index
