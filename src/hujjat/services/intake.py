@@ -24,7 +24,7 @@ from hujjat.ports import Transaction
 from hujjat.services.context import ArchivePorts
 from hujjat.services.dedup import fingerprint_and_match
 from hujjat.services.file_walk import Candidate, Skip, walk
-from hujjat.services.search import index_item
+from hujjat.services.search import refresh_records
 
 
 class FileChangedWhileReading(OSError):
@@ -220,15 +220,12 @@ def record_blobs(ports: ArchivePorts, batch: list[PreparedBlob]) -> list[IntakeO
             outcome, item, created = _record_one(ports, tx, prepared)
             outcomes.append(outcome)
             followups.append((item, created, outcome.new_acquisition, prepared.fallback))
-    for item, created, new_acquisition, fallback in followups:
-        if new_acquisition and ports.search is not None:
-            index_item(ports, item.id)  # names and notes of every acquisition are searchable
-        if (
-            created and ports.fingerprints is not None
-        ):  # near-duplicate fingerprint and match (services/dedup)
-            fingerprint_and_match(
-                ports, item.id, ports.store.local_path(item.sha256) or fallback, item.media_type
-            )
+    if ports.search is not None:  # names and notes of every acquisition are searchable: one index write
+        fresh = dict.fromkeys(item.id for item, _, new_acq, _ in followups if new_acq)  # unique, in order
+        refresh_records(ports, "evidence", list(fresh))
+    for item, created, _, fallback in followups:
+        if created and ports.fingerprints is not None:  # near-duplicate fingerprint and match (services/dedup)
+            fingerprint_and_match(ports, item.id, ports.store.local_path(item.sha256) or fallback, item.media_type)
     return outcomes
 
 
