@@ -127,3 +127,36 @@ def test_encrypted_blobs_with_postgresql_records(
     for path in root.rglob("*"):
         if path.is_file():
             assert b"postgres-side secret" not in path.read_bytes(), path
+
+
+def test_shred_takes_derivatives_unless_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hujjat.processing import synthetic
+
+    key = tmp_path / "k"
+    key.write_bytes(os.urandom(32))
+    monkeypatch.setenv("HUJJAT_KEY_FILE", str(key))
+    root = tmp_path / "arch"
+    assert run(capsys, "init", str(root), "--encrypt")[0] == 0
+    ids = []
+    for seed in (1, 2):
+        photo = synthetic.make_photo(tmp_path / f"p{seed}.jpg", width=320, height=240, seed=seed, gps=(38.5, 68.7))
+        code, out, err = run(capsys, "add", str(photo), "--json", "--archive", str(root))
+        assert code == 0, err
+        original = json.loads(out)["outcomes"][0]["item_id"]
+        code, out, err = run(capsys, "redact", original, "--json", "--archive", str(root))
+        assert code == 0, err
+        ids.append((original, json.loads(out)["derivative"]["id"]))
+    (first, first_derivative), (second, second_derivative) = ids
+    code, out, err = run(capsys, "shred", first, "--reason", "consent withdrawn", "--json", "--archive", str(root))
+    assert code == 0, err
+    assert json.loads(out)["derivatives_shredded"] == [first_derivative]
+    code, out, err = run(capsys, "shred", second, "--reason", "danger", "--keep-derivatives", "--json",
+                         "--archive", str(root))
+    assert code == 0, err
+    assert json.loads(out)["derivatives_kept"] == [second_derivative]
+    code, out, err = run(capsys, "verify", "--json", "--archive", str(root))
+    assert code == 0, out + err
+    assert sorted(json.loads(out)["shredded"]) == sorted([first, first_derivative, second])
+    assert run(capsys, "export-file", second_derivative, str(tmp_path / "kept.jpg"), "--archive", str(root))[0] == 0

@@ -22,34 +22,51 @@ class ShredResult:
     item_id: str
     sha256: str
     metadata_records_removed: int
-    derivatives: list[str]
+    derivatives_shredded: list[str]
+    derivatives_kept: list[str]
 
 
-def shred_item(ports: ArchivePorts, reference: str, reason: str) -> ShredResult:
+def shred_item(
+    ports: ArchivePorts, reference: str, reason: str, keep_derivatives: bool = False
+) -> ShredResult:
+    """Shred an item and (unless `keep_derivatives`) its redacted derivatives, each with its own
+    custody entry; derivatives already shredded are skipped."""
     if not reason.strip():
         raise UsageError("say why the item is shredded (--reason)")
     store = ports.store
     if not isinstance(store, EncryptingStore):
         raise UsageError("shredding needs an encrypted archive: run `hujjat encrypt` first")
+    already = store.shredded()
     with ports.uow() as tx:
         item = tx.items.resolve(reference)
-        if item.sha256 in store.shredded():
+        if item.sha256 in already:
             raise UsageError(f"item {item.id} is already shredded")
-        removed = tx.protection.scrub_item(item.id)
         derived = [d.derivative_id for d in tx.protection.derivatives_of(item.id)]
-        tx.custody.append(
-            ports.actor,
-            "item.shredded",
-            item.id,
-            {
-                "sha256": item.sha256,
-                "reason": reason.strip(),
-                "metadata_records_removed": removed,
-                "derivatives_kept": derived,
-            },
-        )
+        targets = [(item, reason.strip())]
+        if not keep_derivatives:
+            for derivative_id in derived:
+                child = tx.items.get(derivative_id)
+                if child is not None and child.sha256 not in already:
+                    targets.append((child, f"derivative of {item.id}, shredded with it: {reason.strip()}"))
+        removed = 0
+        for target, why in targets:
+            scrubbed = tx.protection.scrub_item(target.id)
+            removed += scrubbed
+            tx.custody.append(
+                ports.actor,
+                "item.shredded",
+                target.id,
+                {
+                    "sha256": target.sha256,
+                    "reason": why,
+                    "metadata_records_removed": scrubbed,
+                    "derivatives_kept": derived if keep_derivatives and target is item else [],
+                },
+            )
     # Logged first, then done: an interrupted shred leaves the intent on record, and running the
     # command again destroys the key (`verify` names any logged shred whose key still exists).
-    store.shred(item.sha256)
-    remove_record(ports, "evidence", item.id)
-    return ShredResult(item.id, item.sha256, removed, derived)
+    for target, _why in targets:
+        store.shred(target.sha256)
+        remove_record(ports, "evidence", target.id)
+    shredded = [t.id for t, _ in targets[1:]]
+    return ShredResult(item.id, item.sha256, removed, shredded, derived if keep_derivatives else [])

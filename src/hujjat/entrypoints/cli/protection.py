@@ -176,24 +176,30 @@ def register(app: typer.Typer) -> None:
     def shred(
         item: Annotated[str, typer.Argument(help="Item id or sha256 (or a unique prefix).")],
         reason: Annotated[str, typer.Option("--reason", help="Why (kept in the custody log).")],
+        keep_derivatives: Annotated[
+            bool, typer.Option("--keep-derivatives", help="Keep its redacted derivatives (default: shred them too).")
+        ] = False,
         archive: ArchiveOpt = DEFAULT_ARCHIVE,
         actor: AsOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Destroy an item's data key: its bytes become unrecoverable (crypto-shredding)."""
         with archive_session(archive, actor) as arch:
-            result = shred_item(arch.ports, item, reason)
-            (arch.config.root / THUMBS / result.sha256[:2] / f"{result.sha256}.jpg").unlink(missing_ok=True)
+            result = shred_item(arch.ports, item, reason, keep_derivatives)
+            with arch.ports.uow(read_only=True) as tx:
+                gone = [result.sha256] + [tx.items.resolve(d).sha256 for d in result.derivatives_shredded]
+            for sha256 in gone:
+                (arch.config.root / THUMBS / sha256[:2] / f"{sha256}.jpg").unlink(missing_ok=True)
             sign_checkpoint(arch.ports)
             checkpoint_wal(arch.engine)
         if json_out:
             print_json(result.__dict__)
         else:
             out.print(f"shredded item {result.item_id} (sha256:{result.sha256})")
-            if result.derivatives:
-                err.print(
-                    "note: redacted derivatives are kept: " + escape(", ".join(result.derivatives))
-                )
+            if result.derivatives_shredded:
+                out.print("also shredded its redacted derivatives: " + ", ".join(result.derivatives_shredded))
+            if result.derivatives_kept:
+                err.print("note: redacted derivatives are kept: " + escape(", ".join(result.derivatives_kept)))
 
 
 def register_redact(app: typer.Typer) -> None:
