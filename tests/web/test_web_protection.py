@@ -36,4 +36,10 @@ def test_thumbnails_are_not_cached_in_plaintext(tmp_path: Path, monkeypatch: pyt
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "image/jpeg"
         assert response.content[:2] == b"\xff\xd8"
+        # The bytes, whole and in ranges, come decrypted (the reader seeks chunk by chunk).
+        original = photo.read_bytes()
+        whole = client.get(f"/evidence/{item_id}/download")
+        assert whole.status_code == 200 and whole.content == original
+        part = client.get(f"/evidence/{item_id}/download", headers={"Range": "bytes=100-199"})
+        assert part.status_code == 206 and part.content == original[100:200]
     assert not (root / "thumbs").exists()
