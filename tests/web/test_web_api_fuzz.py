@@ -53,3 +53,16 @@ def test_no_server_errors_for_generated_requests(api_app: object, web_archive: W
         check()
     assert not failures
     assert statuses.count(200) > 20  # the requests really reached the handlers
+
+
+def test_api_docs_are_served_without_the_internet(api_app: object) -> None:
+    from fastapi.testclient import TestClient
+
+    client = TestClient(api_app)  # type: ignore[arg-type]
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page.text and "cdn." not in page.text
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    for asset in ("leaflet/leaflet.js", "htmx/htmx.min.js", "chartjs/chart.umd.min.js",
+                  "world-atlas/countries-110m.geojson"):
+        assert client.get(f"/static/vendor/{asset}").status_code == 200, asset
