@@ -63,8 +63,7 @@ def fields_from_form(form: dict[str, str], editing: bool) -> IncidentFields:
     return IncidentFields(
         title=value("title"), type=value("type"), subtype=value("subtype"), date=value("date"),
         end_date=value("end_date"), time=value("time"), precision=value("precision"),
-        place=value("place") if not (editing and (lat or lon) and not value("place")) else None,
-        latitude=lat, longitude=lon, description=form.get("description") if form.get("description") or editing else None,
+        place=value("place"), latitude=lat, longitude=lon, description=form.get("description") if form.get("description") or editing else None,
         actors=_split(form.get("actors", "")) if form.get("actors") or editing else None,
         targets=_split(form.get("targets", "")) if form.get("targets") or editing else None,
         tags=_split(form.get("tags", "")) if form.get("tags") or editing else None,
