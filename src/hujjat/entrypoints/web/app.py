@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from hujjat.bootstrap import open_archive
 from hujjat.domain.accounts import AuthError, Forbidden
@@ -100,7 +101,7 @@ def create_app(root: Path, *, credentials: Credentials | None = None, run_jobs: 
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         if request.method not in ("GET", "HEAD") and response.status_code < 400:
-            ctx.sign_soon()
+            await run_in_threadpool(ctx.sign_soon)  # database work stays off the event loop
         return response
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
