@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from hujjat.domain.accounts import Right, User, require
@@ -154,12 +155,12 @@ async def upload(request: Request, user: UserDep) -> Response:
                     written += len(chunk)
                     if written > MAX_UPLOAD_BYTES:
                         raise _too_large()
-                    out.write(chunk)
+                    await run_in_threadpool(out.write, chunk)  # disk writes stay off the event loop
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     label = ", ".join(_safe_filename(f.filename, i) for i, f in enumerate(files))[:300]
-    ctx.jobs.submit(job_id, kind, user.name, label)
+    await run_in_threadpool(ctx.jobs.submit, job_id, kind, user.name, label)
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
 
