@@ -174,7 +174,7 @@ def open_archive(root: Path, actor: str | None = None) -> Archive:
     config = load_config(root)
     signer = Ed25519Signer.load(root / KEY_DIR)
     archive = _build(config, signer, default_actor(actor))
-    with archive.engine.connect() as conn:
+    with archive.engine.connect().execution_options(hujjat_read_only=True) as conn:
         stored = conn.execute(
             sa.select(archive_info.c.value).where(archive_info.c.key == "archive_id")
         ).scalar_one_or_none()

@@ -122,7 +122,7 @@ class SqlSearchIndex:
             conn.execute(docs.delete())
 
     def count(self) -> int:
-        with self.engine.connect() as conn:
+        with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(docs)).scalar_one())
 
     def gather(self, kind: str | None = None, record_ids: Sequence[str] | None = None) -> Iterator[SearchDocument]:
@@ -208,7 +208,7 @@ class SqlSearchIndex:
             ).group_by(found.c[name])
             for name in FACETS
         ]
-        with self.engine.connect() as conn:
+        with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
             result = conn.execute(sa.union_all(page, *counts)).all()
             ranked = [r for r in result if r.facet == "#"]
             groups = [(r.facet, r.value, r.n) for r in result if r.facet != "#"]

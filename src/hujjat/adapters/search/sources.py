@@ -125,7 +125,7 @@ def gather_documents(
     engine: sa.Engine, kind: str | None = None, ids: Sequence[str] | None = None
 ) -> Iterator[SearchDocument]:
     """Documents of one kind (or all) from the tables that exist; only `ids` when given."""
-    with engine.connect() as conn:
+    with engine.connect().execution_options(hujjat_read_only=True) as conn:
         existing = set(sa.inspect(conn).get_table_names())
         wanted = {name for k, (name, _) in READERS.items() if kind in (None, k)}
         names = ({"chats"} | wanted) & existing
