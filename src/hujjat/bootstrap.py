@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from hujjat.adapters.blobs import open_store
 from hujjat.adapters.crypto.archive import encryption_table, unlock
+from hujjat.adapters.crypto.fields import cipher_for, with_field_cipher
 from hujjat.adapters.crypto.keyring import Keyring, Secret, create_keyring
 from hujjat.adapters.crypto.wiring import protect_store, sqlcipher_key
 from hujjat.adapters.db.engine import create_db_engine, upgrade_schema
@@ -100,6 +101,7 @@ def _build(
     keyring = keyring or unlock(config.root, config.extra)
     engine = create_db_engine(config.database_url, sqlcipher_key(config.extra, keyring, config.database_url))
     upgrade_schema(engine)
+    engine = with_field_cipher(engine, cipher_for(keyring, config.extra))  # server databases: sealed fields
     store = protect_store(
         open_store(config.store_spec, config.root, config.s3_endpoint_url, config.s3_region),
         config.root, keyring, config.extra,

@@ -25,7 +25,7 @@ from hujjat.ports.search import FACETS, SearchFilters, SearchHit, SearchResults
 from hujjat.services.context import ArchivePorts
 from hujjat.services.incidents import incident_detail
 from hujjat.services.queries import item_detail
-from hujjat.services.search import search
+from hujjat.services.search import refresh_records, search
 
 OPEN_STATES = ("unverified", "corroborated", "disputed")
 FILTER_WINDOW = 200
@@ -110,6 +110,7 @@ def set_item_sensitivity(ports: ArchivePorts, user: User, item_id: str, level: s
         if current != level:
             tx.accounts.set_item_sensitivity(item_id, level)
             tx.custody.append(user.name, "item.sensitivity_changed", item_id, {"from": current, "to": level})
+    refresh_records(ports, "evidence", [item_id])  # an archive may keep restricted records out of its index
 
 
 def view_incident(ports: ArchivePorts, user: User, reference: str, via: str = "web") -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hujjat.adapters.crypto.fields import CUSTODY_LABEL, cipher_of
 from hujjat.adapters.db.accounts_tables import api_tokens, users, web_sessions
 from hujjat.adapters.db.tables import acquisitions, custody_entries, items, metadata
 from hujjat.domain.accounts import ApiToken, Role, User, WebSession
@@ -144,7 +145,8 @@ class SqlAccountRepository:
         rows = self.conn.execute(
             sa.select(custody_entries.c.seq, custody_entries.c.body)
             .order_by(custody_entries.c.seq.desc()).limit(limit))
-        return [{"seq": r.seq, **json.loads(r.body)} for r in rows]
+        fields = cipher_of(self.conn)
+        return [{"seq": r.seq, **json.loads(fields.open_(r.body, CUSTODY_LABEL) or "{}")} for r in rows]
 
     def table_counts(self, names: tuple[str, ...], levels: tuple[str, ...] = ()) -> dict[str, int]:
         """Row counts of the named tables that exist in this installation; tables with a

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hujjat.adapters.crypto.fields import FieldCipher, cipher_of
 from hujjat.adapters.db.capture_tables import capture_artefacts, captures
 from hujjat.adapters.db.tables import items
 from hujjat.domain.captures import Capture, CaptureArtefact, CaptureState
@@ -15,6 +16,7 @@ from hujjat.domain.errors import Ambiguous
 from hujjat.domain.ids import ULID_RE
 
 MIN_PREFIX = 4
+NOTE = "captures.note"  # sealed on encrypted server databases (adapters/crypto/fields.py)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -23,7 +25,7 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _row_values(capture: Capture) -> dict[str, Any]:
+def _row_values(capture: Capture, fields: FieldCipher) -> dict[str, Any]:
     return {
         "url": capture.url,
         "final_url": capture.final_url,
@@ -35,7 +37,7 @@ def _row_values(capture: Capture) -> dict[str, Any]:
         "state": capture.state.value,
         "error": capture.error,
         "actor": capture.actor,
-        "note": capture.note,
+        "note": fields.seal(capture.note, NOTE),
         "title": capture.title,
         "text": capture.text,
         "encoding": capture.encoding,
@@ -45,14 +47,14 @@ def _row_values(capture: Capture) -> dict[str, Any]:
     }
 
 
-def _capture(row: Any) -> Capture:
+def _capture(row: Any, fields: FieldCipher) -> Capture:
     return Capture(
         id=row.id,
         url=row.url,
         started_at=_aware(row.started_at) or datetime.now(UTC),
         actor=row.actor,
         state=CaptureState(row.state),
-        note=row.note,
+        note=fields.open_(row.note, NOTE),
         final_url=row.final_url,
         status=row.http_status,
         status_text=row.status_text,
@@ -73,10 +75,10 @@ class SqlCaptureRepository:
         self.conn = conn
 
     def add(self, capture: Capture) -> None:
-        self.conn.execute(captures.insert().values(id=capture.id, **_row_values(capture)))
+        self.conn.execute(captures.insert().values(id=capture.id, **_row_values(capture, cipher_of(self.conn))))
 
     def update(self, capture: Capture) -> None:
-        self.conn.execute(captures.update().where(captures.c.id == capture.id).values(**_row_values(capture)))
+        self.conn.execute(captures.update().where(captures.c.id == capture.id).values(**_row_values(capture, cipher_of(self.conn))))
 
     def add_artefact(self, capture_id: str, artefact: CaptureArtefact) -> None:
         self.conn.execute(
@@ -91,7 +93,7 @@ class SqlCaptureRepository:
 
     def get(self, capture_id: str) -> Capture | None:
         row = self.conn.execute(sa.select(captures).where(captures.c.id == capture_id)).first()
-        return _capture(row) if row else None
+        return _capture(row, cipher_of(self.conn)) if row else None
 
     def resolve(self, reference: str) -> Capture | None:
         ref = reference.strip().upper()
@@ -101,7 +103,7 @@ class SqlCaptureRepository:
         rows = self.conn.execute(sa.select(captures).where(captures.c.id.like(ref + "%")).limit(2)).all()
         if len(rows) > 1:
             raise Ambiguous(f"{reference!r} matches more than one capture: give more characters")
-        return _capture(rows[0]) if rows else None
+        return _capture(rows[0], cipher_of(self.conn)) if rows else None
 
     def artefacts(self, capture_id: str) -> list[CaptureArtefact]:
         query = (
@@ -120,4 +122,4 @@ class SqlCaptureRepository:
             sa.select(captures).order_by(captures.c.id)
         )
         for row in result:
-            yield _capture(row)
+            yield _capture(row, cipher_of(self.conn))

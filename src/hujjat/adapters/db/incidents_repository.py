@@ -2,39 +2,42 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from hujjat.adapters.crypto.fields import FieldCipher, cipher_of
 from hujjat.adapters.db.incidents_tables import incident_links, incident_reviews, incident_versions, incidents
 from hujjat.adapters.db.schema import metadata
 from hujjat.domain.errors import Ambiguous, NotFound, UsageError
-from hujjat.domain.incidents import Incident, IncidentLink, IncidentVersion, LinkRole
+from hujjat.domain.incidents import Incident, IncidentLink, IncidentSensitivity, IncidentVersion, LinkRole
 from hujjat.domain.verification import Review, State
 from hujjat.ports.incidents import IncidentFilter
 
 MIN_PREFIX = 4
 TARGET_TABLES = {"post": "posts", "capture": "captures"}
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+# Labels (AAD) of the values sealed on encrypted server databases (adapters/crypto/fields.py).
+TITLE, RECORD = "incidents.title", "incidents.record"
+VERSION_RECORD, VERSION_CHANGES = "incident_versions.record", "incident_versions.changes"
+LINK_NOTE, REVIEW_NOTE = "incident_links.note", "incident_reviews.note"
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _columns(incident: Incident) -> dict[str, Any]:
+def _columns(incident: Incident, fields: FieldCipher) -> dict[str, Any]:
+    """The row; on encrypted server databases the whole record (description, actors, place, ...)
+    is sealed, and so is the title of a restricted incident; what lists filter on stays plain."""
+    restricted = incident.sensitivity is IncidentSensitivity.RESTRICTED
     return {
-        "title": incident.title, "type": incident.type, "state": incident.state,
+        "title": fields.seal(incident.title, TITLE) if restricted else incident.title, "type": incident.type, "state": incident.state,
         "sensitivity": incident.sensitivity.value, "start_date": incident.start.isoformat(),
         "reference": incident.reference, "source": incident.source, "version": incident.version,
         "created_by": incident.created_by, "updated_by": incident.updated_by,
-        "updated_at": incident.updated_at, "record": incident.to_record(),
+        "updated_at": incident.updated_at, "record": fields.seal_json(incident.to_record(), RECORD),
     }
 
 
@@ -42,15 +45,19 @@ class SqlIncidentRepository:
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
 
+    def _incident(self, raw: Any) -> Incident:
+        return Incident.from_record(cipher_of(self.conn).open_json(raw, RECORD))
+
     def add(self, incident: Incident) -> None:
-        self.conn.execute(incidents.insert().values(id=incident.id, **_columns(incident)))
+        self.conn.execute(incidents.insert().values(id=incident.id, **_columns(incident, cipher_of(self.conn))))
 
     def save(self, incident: Incident) -> None:
-        self.conn.execute(incidents.update().where(incidents.c.id == incident.id).values(**_columns(incident)))
+        values = _columns(incident, cipher_of(self.conn))
+        self.conn.execute(incidents.update().where(incidents.c.id == incident.id).values(**values))
 
     def get(self, incident_id: str) -> Incident | None:
         row = self.conn.execute(sa.select(incidents.c.record).where(incidents.c.id == incident_id)).first()
-        return Incident.from_record(_json(row.record)) if row else None
+        return self._incident(row.record) if row else None
 
     def resolve(self, reference: str) -> Incident:
         ref = reference.strip().upper()
@@ -68,11 +75,11 @@ class SqlIncidentRepository:
             raise NotFound(f"no incident matches {reference!r}")
         if len(rows) > 1:
             raise Ambiguous(f"{reference!r} matches more than one incident: give more characters")
-        return Incident.from_record(_json(rows[0].record))
+        return self._incident(rows[0].record)
 
     def by_source(self, source: str) -> Incident | None:
         row = self.conn.execute(sa.select(incidents.c.record).where(incidents.c.source == source)).first()
-        return Incident.from_record(_json(row.record)) if row else None
+        return self._incident(row.record) if row else None
 
     def iter_incidents(self, query: IncidentFilter) -> Iterator[Incident]:
         stmt = sa.select(incidents.c.record).order_by(incidents.c.start_date, incidents.c.id)
@@ -91,13 +98,15 @@ class SqlIncidentRepository:
         if query.type:
             stmt = stmt.where(incidents.c.type == query.type)
         for row in self.conn.execution_options(yield_per=1000).execute(stmt):
-            yield Incident.from_record(_json(row.record))
+            yield self._incident(row.record)
 
     def add_version(self, version: IncidentVersion) -> None:
+        fields = cipher_of(self.conn)
         self.conn.execute(
             incident_versions.insert().values(
                 incident_id=version.incident_id, version=version.version, action=version.action,
-                actor=version.actor, at=version.at, changes=version.changes, record=version.record,
+                actor=version.actor, at=version.at, changes=fields.seal_json(version.changes, VERSION_CHANGES),
+                record=fields.seal_json(version.record, VERSION_RECORD),
             )
         )
 
@@ -107,9 +116,10 @@ class SqlIncidentRepository:
             .where(incident_versions.c.incident_id == incident_id)
             .order_by(incident_versions.c.version)
         ).all()
+        fields = cipher_of(self.conn)
         return [
             IncidentVersion(r.incident_id, int(r.version), r.action, r.actor, _aware(r.at),
-                            _json(r.changes), _json(r.record))
+                            fields.open_json(r.changes, VERSION_CHANGES), fields.open_json(r.record, VERSION_RECORD))
             for r in rows
         ]
 
@@ -127,14 +137,14 @@ class SqlIncidentRepository:
         self.conn.execute(
             incident_links.insert().values(
                 id=link.id, incident_id=link.incident_id, target_kind=link.target_kind, target_id=link.target_id,
-                role=link.role.value, note=link.note, added_by=link.added_by, added_at=link.added_at,
+                role=link.role.value, note=cipher_of(self.conn).seal(link.note, LINK_NOTE), added_by=link.added_by, added_at=link.added_at,
             )
         )
         return True
 
-    @staticmethod
-    def _link(r: Any) -> IncidentLink:
-        return IncidentLink(r.id, r.incident_id, r.target_kind, r.target_id, LinkRole(r.role), r.note,
+    def _link(self, r: Any) -> IncidentLink:
+        note = cipher_of(self.conn).open_(r.note, LINK_NOTE)
+        return IncidentLink(r.id, r.incident_id, r.target_kind, r.target_id, LinkRole(r.role), note,
                             r.added_by, _aware(r.added_at))
 
     def links(self, incident_id: str) -> list[IncidentLink]:
@@ -155,7 +165,7 @@ class SqlIncidentRepository:
         self.conn.execute(
             incident_reviews.insert().values(
                 id=review_id, incident_id=review.incident_id, from_state=review.from_state.value,
-                to_state=review.to_state.value, note=review.note, reviewer=review.reviewer, at=review.at,
+                to_state=review.to_state.value, note=cipher_of(self.conn).seal(review.note, REVIEW_NOTE), reviewer=review.reviewer, at=review.at,
             )
         )
 
@@ -165,8 +175,10 @@ class SqlIncidentRepository:
             .where(incident_reviews.c.incident_id == incident_id)
             .order_by(incident_reviews.c.id)
         ).all()
+        fields = cipher_of(self.conn)
         return [
-            Review(r.incident_id, State(r.from_state), State(r.to_state), r.note, r.reviewer, _aware(r.at))
+            Review(r.incident_id, State(r.from_state), State(r.to_state), fields.open_(r.note, REVIEW_NOTE) or "",
+                   r.reviewer, _aware(r.at))
             for r in rows
         ]
 

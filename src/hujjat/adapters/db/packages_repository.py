@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hujjat.adapters.crypto.fields import cipher_of
 from hujjat.adapters.db.packages_tables import (
     imported_custody_entries,
     imported_package_items,
@@ -14,6 +15,8 @@ from hujjat.adapters.db.packages_tables import (
     timestamp_tokens,
 )
 from hujjat.domain.packages import ImportedEntry, ImportedPackage, TimestampRecord
+
+IMPORTED = "imported_custody_entries.body"  # sealed on encrypted server databases
 
 
 def _aware(moment: datetime) -> datetime:
@@ -79,10 +82,11 @@ class SqlPackageRepository:
             )
         )
         if package.entries:
+            fields = cipher_of(self.conn)
             self.conn.execute(
                 imported_custody_entries.insert(),
                 [
-                    {"package_id": package.id, "seq": e.seq, "hash": e.hash, "body": e.body}
+                    {"package_id": package.id, "seq": e.seq, "hash": e.hash, "body": fields.seal(e.body, IMPORTED)}
                     for e in package.entries
                 ],
             )
@@ -122,6 +126,6 @@ class SqlPackageRepository:
             bag_info=[list(pair) for pair in r.bag_info],
             imported_at=_aware(r.imported_at),
             actor=r.actor,
-            entries=[ImportedEntry(int(e.seq), e.hash, e.body) for e in entries],
+            entries=[ImportedEntry(int(e.seq), e.hash, cipher_of(self.conn).open_(e.body, IMPORTED) or "") for e in entries],
             items=[(i, p) for i, p in items],
         )

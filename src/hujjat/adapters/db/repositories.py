@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hujjat.adapters.crypto.fields import CUSTODY_LABEL, cipher_of
 from hujjat.adapters.db.accounts_repository import SqlAccountRepository
 from hujjat.adapters.db.capture_repository import SqlCaptureRepository
 from hujjat.adapters.db.dedup_repository import SqlFingerprintRepository
@@ -152,7 +153,7 @@ class SqlItemRepository:
             path=acquisition.path,
             original_name=acquisition.original_name,
             original_mtime=acquisition.original_mtime,
-            note=acquisition.note,
+            note=cipher_of(self.conn).seal(acquisition.note, "acquisitions.note"),
             dedup_key=key,
         )
 
@@ -160,6 +161,7 @@ class SqlItemRepository:
         rows = self.conn.execute(
             sa.select(acquisitions).where(acquisitions.c.item_id == item_id).order_by(acquisitions.c.id)
         ).all()
+        fields = cipher_of(self.conn)
         return [
             Acquisition(
                 id=r.id,
@@ -171,7 +173,7 @@ class SqlItemRepository:
                 path=r.path,
                 original_name=r.original_name,
                 original_mtime=_aware(r.original_mtime),
-                note=r.note,
+                note=fields.open_(r.note, "acquisitions.note"),
             )
             for r in rows
         ]
@@ -236,7 +238,7 @@ class SqlCustodyRepository:
                 hash=sha256_hex(body),
                 action=action,
                 subject=subject,
-                body=body.decode("utf-8"),
+                body=cipher_of(self.conn).seal(body.decode("utf-8"), CUSTODY_LABEL),
             )
         )
         if row is None:
@@ -251,8 +253,9 @@ class SqlCustodyRepository:
         query = sa.select(custody_entries.c.seq, custody_entries.c.hash, custody_entries.c.body).order_by(
             custody_entries.c.seq
         )
+        fields = cipher_of(self.conn)
         for seq, digest, body in self.conn.execution_options(yield_per=5000).execute(query):
-            yield StoredEntry(int(seq), digest, body.encode("utf-8"))
+            yield StoredEntry(int(seq), digest, (fields.open_(body, CUSTODY_LABEL) or "").encode("utf-8"))
 
     def entries_for(self, subjects: list[str]) -> list[CustodyEntry]:
         if not subjects:
@@ -262,7 +265,8 @@ class SqlCustodyRepository:
             .where(custody_entries.c.subject.in_(subjects))
             .order_by(custody_entries.c.seq)
         )
-        return [CustodyEntry.decode(body) for (body,) in self.conn.execute(query)]
+        fields = cipher_of(self.conn)
+        return [CustodyEntry.decode(fields.open_(body, CUSTODY_LABEL) or "") for (body,) in self.conn.execute(query)]
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         rows = self.conn.execute(sa.select(custody_checkpoints).order_by(custody_checkpoints.c.seq)).all()

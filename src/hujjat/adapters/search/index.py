@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from hujjat.adapters.db.search_tables import search_documents as docs
 from hujjat.adapters.db.search_tables import search_texts as texts
 from hujjat.adapters.search.backends import backend_for
-from hujjat.adapters.search.sources import gather_documents
+from hujjat.adapters.search.sources import gather_documents, withheld_records
 from hujjat.domain.errors import UsageError
 from hujjat.domain.search import KINDS, QueryError, analyse_tree, check_runnable, parse_query, positive_terms
 from hujjat.ports.search import (
@@ -86,9 +86,13 @@ class SqlSearchIndex:
     def upsert_many(self, documents: Sequence[SearchDocument]) -> None:
         now = datetime.now(UTC)
         for start in range(0, len(documents), BATCH):
-            analysed = [self._row(d, now) for d in documents[start : start + BATCH]]
+            batch = documents[start : start + BATCH]
+            withheld = withheld_records(self.engine, [(d.kind, d.record_id) for d in batch])
+            analysed = [self._row(d, now) for d in batch if (d.kind, d.record_id) not in withheld]
             with self.engine.begin() as conn:
-                self._remove(conn, [(r["kind"], r["record_id"]) for r, _, _ in analysed])
+                self._remove(conn, [(d.kind, d.record_id) for d in batch])
+                if not analysed:
+                    continue
                 statement = docs.insert().returning(docs.c.id, sort_by_parameter_order=True)
                 ids = conn.execute(statement, [r for r, _, _ in analysed]).scalars().all()
                 pairs = list(zip(ids, analysed, strict=True))

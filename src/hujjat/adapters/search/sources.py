@@ -2,6 +2,10 @@
 chat), captures and incidents. Each table is read only if it exists and only through columns it
 has (reflected), so reindexing works in an archive built before a feature existed and survives
 columns added later. Evidence items are gathered by services.search through the ports.
+
+Values sealed by field encryption (encrypted archives on a database server) are opened here, and
+`withheld_records` names the restricted records such an archive keeps out of the index altogether:
+the index (terms, snippets, facets) would otherwise hold their text in plaintext.
 """
 
 from __future__ import annotations
@@ -13,6 +17,12 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from hujjat.adapters.crypto.fields import cipher_of, sealing
+from hujjat.adapters.db.capture_repository import NOTE as CAPTURE_NOTE
+from hujjat.adapters.db.incidents_repository import RECORD as INCIDENT_RECORD
+from hujjat.adapters.db.incidents_repository import TITLE as INCIDENT_TITLE
+from hujjat.adapters.db.incidents_tables import incidents
+from hujjat.adapters.db.tables import items
 from hujjat.ports.search import SearchDocument
 
 CHUNK = 2000
@@ -84,7 +94,8 @@ def _captures(
     for row in _rows(conn, tables["captures"], ids):
         url = _get(row, "final_url") or _get(row, "url") or ""
         title = _get(row, "title")
-        text = "\n".join(p for p in (title, _get(row, "note"), _get(row, "text"), url) if p)
+        note = cipher_of(conn).open_(_get(row, "note"), CAPTURE_NOTE)
+        text = "\n".join(p for p in (title, note, _get(row, "text"), url) if p)
         when = _when(_get(row, "started_at"))
         record = {"url": url, "title": title, "date": when.isoformat() if when else None}
         yield SearchDocument(
@@ -96,9 +107,10 @@ def _captures(
 def _incidents(
     conn: sa.Connection, tables: dict[str, sa.Table], ids: Sequence[str] | None
 ) -> Iterator[SearchDocument]:
+    fields = cipher_of(conn)
     for row in _rows(conn, tables["incidents"], ids):
-        raw = _get(row, "record") or {}
-        title = _get(row, "title") or raw.get("title") or ""
+        raw = fields.open_json(_get(row, "record"), INCIDENT_RECORD) or {}
+        title = fields.open_(_get(row, "title"), INCIDENT_TITLE) or raw.get("title") or ""
         description = raw.get("description") or ""
         place = raw.get("place") or {}
         place_name = place.get("name") or place.get("text") if isinstance(place, dict) else None
@@ -134,3 +146,21 @@ def gather_documents(
         for table, reader in READERS.values():
             if table in tables and table in wanted:
                 yield from reader(conn, tables, ids)
+
+
+def withheld_records(engine: sa.Engine, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (kind, id) of restricted evidence items and incidents among `keys` when the archive
+    seals fields: they are not indexed (not searchable by anyone) rather than indexed in plaintext."""
+    if not sealing(engine):
+        return set()
+    wanted = {"evidence": (items, items.c.id), "incident": (incidents, incidents.c.id)}
+    found: set[tuple[str, str]] = set()
+    with engine.connect().execution_options(hujjat_read_only=True) as conn:
+        for kind, (table, key) in wanted.items():
+            ids = [record_id for k, record_id in keys if k == kind]
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(
+                    sa.select(key).where(key.in_(ids[start : start + 500]), table.c.sensitivity == "restricted")
+                ).scalars()
+                found.update((kind, str(record_id)) for record_id in rows)
+    return found
