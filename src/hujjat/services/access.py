@@ -29,6 +29,7 @@ from hujjat.services.search import refresh_records, search
 
 OPEN_STATES = ("unverified", "corroborated", "disputed")
 FILTER_WINDOW = 200
+OPEN_KINDS = ("post", "capture")  # kinds without a sensitivity: visible to every signed-in user
 
 
 def clearance(user: User) -> tuple[str, ...]:
@@ -168,7 +169,8 @@ def visible_search(ports: ArchivePorts, user: User, query: str, filters: SearchF
     For users cleared for restricted records this is the index's answer. For the others, the index's
     facets would count (and name the places and sources of) restricted records, so the first
     FILTER_WINDOW hits are read, the invisible ones dropped, and the facets counted from what is
-    left; the total is exact within the window and the index's count beyond it."""
+    left. The total is exact within the window; beyond it only posts and captures (which have no
+    sensitivity) are counted, so it may undercount but never counts a restricted record."""
     require(user, Right.READ)
     if user.restricted_access:
         results = search(ports, query, filters, order, limit, offset)
@@ -191,9 +193,23 @@ def visible_search(ports: ArchivePorts, user: User, query: str, filters: SearchF
                             ("place", hit.place), ("state", hit.state), ("month", month)):
             if value:
                 facets[name][value] += 1
-    beyond = max(0, window.total - len(window.hits))
+    beyond = _open_kinds_beyond(ports, query, filters, window)
     return SearchResults(total=len(kept) + beyond, hits=kept[offset:offset + limit],
                          facets={k: c.most_common() for k, c in facets.items()}, order=window.order)
+
+
+def _open_kinds_beyond(ports: ArchivePorts, query: str, filters: SearchFilters | None,
+                       window: SearchResults) -> int:
+    """How many posts and captures match past the window (evidence and incidents there are unchecked)."""
+    if window.total <= len(window.hits):
+        return 0
+    base = filters or SearchFilters()
+    asked = base.include.get("kind")
+    kinds = [k for k in OPEN_KINDS if (not asked or k in asked) and k not in base.exclude.get("kind", [])]
+    if not kinds:
+        return 0
+    counted = search(ports, query, replace(base, include={**base.include, "kind": kinds}), window.order, 1, 0).total
+    return max(0, counted - sum(1 for h in window.hits if h.kind in kinds))
 
 
 def _level_of(tx: Transaction, record_id: str) -> str | None:
