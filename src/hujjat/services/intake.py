@@ -42,14 +42,23 @@ class _CheckedReader:
 
     def read(self, size: int = -1) -> bytes:
         chunk = self.handle.read(size)
-        self.seen += len(chunk)
-        if not chunk and self.seen != self.expected:
+        self._count(len(chunk))
+        return chunk
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:
+        """Lets the store fill its reused buffers and hash on another core (see blobs.common)."""
+        count = int(self.handle.readinto(buffer) or 0)  # type: ignore[attr-defined]
+        self._count(count)
+        return count
+
+    def _count(self, count: int) -> None:
+        self.seen += count
+        if not count and self.seen != self.expected:
             raise FileChangedWhileReading(
                 f"file changed while being read ({self.expected} bytes expected, {self.seen} read)"
             )
         if self.seen > self.expected:
             raise FileChangedWhileReading(f"file grew while being read (more than {self.expected} bytes)")
-        return chunk
 
 
 @dataclass(frozen=True)
@@ -158,7 +167,7 @@ def prepare_file(
     path = candidate.path
     progress = observer.advance if observer else None
     try:
-        with path.open("rb") as handle:
+        with path.open("rb", buffering=0) as handle:  # raw reads straight into the store's buffers
             blob = ports.store.put(_CheckedReader(handle, candidate.size), progress)  # type: ignore[arg-type]
     except OSError as exc:
         return IntakeOutcome(str(path), "failed", message=exc.strerror or str(exc))
