@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from hujjat.entrypoints.cli.main import main
+from hujjat.processing import synthetic
 
 NOTE = "interview-note-Khujand-safehouse-5521"
 RESTRICTED_TITLE = "Abduction of Farrukh Nazarov"
@@ -19,7 +20,8 @@ RESTRICTED_TEXT = "informant lives at Somoni 42 flat 7"
 INTERNAL_TEXT = "Dilnoza Rahimova gave testimony"
 LINK_NOTE = "link-note-shows-Nazarov-face"
 REVIEW_NOTE = "review-note-called-Rahimova-back"
-SECRETS = (NOTE, RESTRICTED_TITLE, RESTRICTED_TEXT, INTERNAL_TEXT, LINK_NOTE, REVIEW_NOTE)
+CAMERA = "WitnessPhone-Model-Q7"
+SECRETS = (NOTE, RESTRICTED_TITLE, RESTRICTED_TEXT, INTERNAL_TEXT, LINK_NOTE, REVIEW_NOTE, CAMERA)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -61,9 +63,14 @@ def test_postgresql_fields_are_sealed(
     photo.write_bytes(os.urandom(2000))
     code, out, err = run(capsys, "add", str(photo), "--note", NOTE, "--json", *a)
     assert code == 0, err
+    camera = synthetic.make_photo(tmp_path / "in" / "phone.jpg", make=CAMERA, gps=(38.5598, 68.787))
+    code, _, err = run(capsys, "add", str(camera), *a)
+    assert code == 0, err
     code, out, err = run(capsys, "list", "--json", *a)
     listed = json.loads(out)
-    item_id = (listed["items"] if isinstance(listed, dict) else listed)[0]["id"]
+    items = listed["items"] if isinstance(listed, dict) else listed
+    item_id = next(i["id"] for i in items if i["size"] == 2000)
+    photo_id = next(i["id"] for i in items if i["size"] != 2000)
     incident_ids = []
     for title, text, level in ((RESTRICTED_TITLE, RESTRICTED_TEXT, "restricted"), ("Raid", INTERNAL_TEXT, "internal")):
         code, out, err = run(capsys, "incident", "new", "--title", title, "--type", "raid", "--subtype",
@@ -97,6 +104,8 @@ def test_postgresql_fields_are_sealed(
     assert REVIEW_NOTE in out and INTERNAL_TEXT in out
     code, out, err = run(capsys, "show", item_id, "--json", *a)
     assert code == 0 and NOTE in out, err
+    code, out, err = run(capsys, "show", photo_id, "--json", *a)
+    assert code == 0 and CAMERA in out, err
     code, out, err = run(capsys, "verify", "--json", *a)
     assert code == 0 and json.loads(out)["ok"], out + err
     code, out, err = run(capsys, "incident", "check", *a)
@@ -111,3 +120,29 @@ def test_postgresql_fields_are_sealed(
     assert code == 0, err
     index = dump(pg_database)
     assert all(RESTRICTED_TEXT not in index[t] and "Nazarov" not in index[t] for t in index if t.startswith("search_"))
+
+
+def test_encrypting_a_postgresql_archive_seals_new_values_and_reads_old_ones(
+    tmp_path: Path, key_file: Path, pg_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "arch"
+    a = ("--archive", str(root))
+    assert run(capsys, "init", str(root), "--database", pg_database)[0] == 0
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "old.bin").write_bytes(os.urandom(100))
+    assert run(capsys, "add", str(folder / "old.bin"), "--note", "old-plain-note", *a)[0] == 0
+    code, _, err = run(capsys, "encrypt", *a)
+    assert code == 0, err
+    (folder / "new.bin").write_bytes(os.urandom(200))
+    assert run(capsys, "add", str(folder / "new.bin"), "--note", NOTE, *a)[0] == 0
+    rows = dump(pg_database)
+    assert NOTE not in rows["acquisitions"] and "old-plain-note" in rows["acquisitions"]
+    code, out, err = run(capsys, "list", "--json", *a)
+    listed = json.loads(out)
+    for entry in listed["items"] if isinstance(listed, dict) else listed:
+        code, shown, err = run(capsys, "show", entry["id"], "--json", *a)
+        assert code == 0, err
+        assert ("old-plain-note" if entry["size"] == 100 else NOTE) in shown
+    code, out, err = run(capsys, "verify", "--json", *a)
+    assert code == 0 and json.loads(out)["ok"], out + err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from hujjat.domain.ids import ULID_RE, normalise_digest
 from hujjat.ports import Clock
 
 MIN_PREFIX = 4
+METADATA_LABEL = "item_metadata.data"  # EXIF, GPS, ...: sealed on encrypted server databases
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -186,7 +186,7 @@ class SqlItemRepository:
                 version=record.version,
                 status=record.status.value,
                 error=record.error,
-                data=record.data,
+                data=cipher_of(self.conn).seal_json(record.data, METADATA_LABEL),
                 extracted_at=at,
             )
         )
@@ -195,12 +195,13 @@ class SqlItemRepository:
         rows = self.conn.execute(
             sa.select(item_metadata).where(item_metadata.c.item_id == item_id).order_by(item_metadata.c.id)
         ).all()
+        fields = cipher_of(self.conn)
         return [
             MetadataRecord(
                 extractor=r.extractor,
                 version=r.version,
                 status=MetadataStatus(r.status),
-                data=r.data if isinstance(r.data, dict) else json.loads(r.data),
+                data=fields.open_json(r.data, METADATA_LABEL),
                 error=r.error,
             )
             for r in rows
