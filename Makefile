@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit system-deps bench clean
+.PHONY: demo test lint unit system-deps bench bench-foundation bench-near-dup clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,17 @@ test: $(STAMP) system-deps lint
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-bench: $(STAMP)
+# Benchmarks (never part of `make test`); each prints its figures with a same-run baseline.
+bench: bench-foundation bench-near-dup
+
+bench-foundation: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ingest_rss.py
+	$(BIN)/python bench/verify_quick.py
+
+bench-near-dup: $(STAMP)
+	$(BIN)/python bench/near_dup_accuracy.py
+	$(BIN)/python bench/near_dup_speed.py
 
 clean:
 	rm -rf $(VENV) demo-archive .pytest_cache .mypy_cache .ruff_cache
