@@ -72,11 +72,16 @@ def generate_material(folder: Path, photos: int = 8, videos: int = 2) -> None:
     shutil.copy(folder / "photo_00_Moscow.jpg", notes / "forwarded_copy.jpg")
 
 
+# (type, title, place index, description, actors, targets, counts)
 DEMO_INCIDENTS = [
-    ("raid", "Document check at a construction site", 1, "Three workers taken to the police station."),
-    ("detention", "Migrants detained after a market inspection", 4, "Witnesses describe a check of papers."),
-    ("conscription", "Summonses handed out at the migration centre", 2, "Newly naturalised citizens summoned."),
-    ("deportation", "Deportation order after a dormitory raid", 0, "Two residents held pending expulsion."),
+    ("raid", "Document check at a construction site", 1, "Three workers taken to the police station.",
+     ["police"], ["migrant-workers"], {"detained": "3"}),
+    ("detention", "Migrants detained after a market inspection", 4, "Witnesses describe a check of papers.",
+     ["police", "migration-service"], ["migrant-workers"], {"detained": "5", "injured": "0"}),
+    ("conscription", "Summonses handed out at the migration centre", 2, "Newly naturalised citizens summoned.",
+     ["enlistment-office"], ["naturalised-citizens"], {"summoned": "12"}),
+    ("deportation", "Deportation order after a dormitory raid", 0, "Two residents held pending expulsion.",
+     ["omon-rosgvardia", "migration-service"], ["residents"], {"deported": "2"}),
 ]
 
 
@@ -84,15 +89,19 @@ def create_demo_incidents(ports: ArchivePorts, root: Path, summary: IntakeSummar
     """A few incidents at the demo places, each linked to the photo taken there, so the map, the
     timeline and the verification queue have something to show."""
     from hujjat.adapters.taxonomy_file import load_taxonomy
+    from hujjat.entrypoints.cli.incidents import optional_places
     from hujjat.services.incidents import IncidentFields, create_incident, link_incident
 
     taxonomy = load_taxonomy(root)
+    places = optional_places()  # the offline gazetteer gives country and region, as for real incidents
     photos = {Path(o.path).name: o.item_id for o in summary.outcomes if o.item_id}
-    for i, (type_id, title, place_index, text) in enumerate(DEMO_INCIDENTS):
+    for i, (type_id, title, place_index, text, actors, targets, counts) in enumerate(DEMO_INCIDENTS):
         name, lat, lon = DEMO_PLACES[place_index]
-        record = create_incident(ports, taxonomy, None, IncidentFields(
-            title=title, type=type_id, date=f"2026-03-{i * 5 + 2:02d}", place=name, latitude=str(lat),
-            longitude=str(lon), description=text, tags=["demo"]))
+        manual = places is None  # without the gazetteer, the demo's own coordinates
+        record = create_incident(ports, taxonomy, places, IncidentFields(
+            title=title, type=type_id, date=f"2026-03-{i * 5 + 2:02d}", place=name,
+            latitude=str(lat) if manual else None, longitude=str(lon) if manual else None,
+            description=text, actors=actors, targets=targets, counts=counts, tags=["demo"]))
         photo = next((item for file, item in sorted(photos.items()) if name.replace(" ", "_") in file), None)
         if photo:
             link_incident(ports, str(record["id"]), photo, "depicts", "photo taken at the place")
