@@ -23,7 +23,9 @@ def _cipher(db_key: bytes | None = None) -> FieldCipher:
 def test_round_trip(text: str) -> None:
     cipher = _cipher(b"k" * 32)
     sealed = cipher.seal(text, "t.c")
-    assert sealed is not None and sealed.startswith(PREFIX) and (text == "" or text not in sealed)
+    assert sealed is not None and sealed.startswith(PREFIX)
+    # A short text can occur in base64 by chance; a real plaintext (8+ characters) must not.
+    assert len(text) < 8 or text not in sealed
     assert cipher.open_(sealed, "t.c") == text
 
 
