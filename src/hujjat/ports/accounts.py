@@ -66,6 +66,11 @@ class AccountRepository(Protocol):
 
     def item_sensitivity(self, item_id: str) -> str | None: ...
 
+    def record_sensitivities(self, ids: list[str]) -> dict[str, str]:
+        """The sensitivity of each id that names an evidence item or (where the incidents table
+        exists) an incident, item first; other ids are absent. One query per table, not per id."""
+        ...
+
     def set_item_sensitivity(self, item_id: str, level: str) -> None: ...
 
     def page_items(self, query: ItemPageQuery) -> tuple[list[ItemRow], int]:

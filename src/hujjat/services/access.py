@@ -18,7 +18,6 @@ from typing import Any
 from hujjat.domain.accounts import SENSITIVITIES, Forbidden, Right, User, require
 from hujjat.domain.errors import NotFound, UsageError
 from hujjat.domain.evidence import EvidenceItem
-from hujjat.ports import Transaction
 from hujjat.ports.accounts import ItemPageQuery, ItemRow
 from hujjat.ports.incidents import IncidentFilter
 from hujjat.ports.search import FACETS, SearchFilters, SearchHit, SearchResults
@@ -174,17 +173,15 @@ def visible_search(ports: ArchivePorts, user: User, query: str, filters: SearchF
     require(user, Right.READ)
     if user.restricted_access:
         results = search(ports, query, filters, order, limit, offset)
-        with ports.uow(read_only=True) as tx:
-            shown = [h.record_id for h in results.hits
-                     if h.kind in ("evidence", "incident") and _level_of(tx, h.record_id) == "restricted"]
+        seen = _levels_of(ports, [h.record_id for h in results.hits if h.kind in ("evidence", "incident")])
+        shown = [h.record_id for h in results.hits
+                 if h.kind in ("evidence", "incident") and seen.get(h.record_id) == "restricted"]
         _log_listed(ports, user, "search", shown, via)
         return results
     window = search(ports, query, filters, order, FILTER_WINDOW, 0)
-    levels: dict[tuple[str, str], str] = {}
-    with ports.uow(read_only=True) as tx:
-        for hit in window.hits:
-            if hit.kind in ("evidence", "incident"):
-                levels[(hit.kind, hit.record_id)] = _level_of(tx, hit.record_id) or "restricted"
+    checked = [h for h in window.hits if h.kind in ("evidence", "incident")]
+    known = _levels_of(ports, [h.record_id for h in checked])
+    levels = {(h.kind, h.record_id): known.get(h.record_id, "restricted") for h in checked}
     kept = [h for h in window.hits if _hit_visible(user, h, levels)]
     facets: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
     for hit in kept:
@@ -212,13 +209,12 @@ def _open_kinds_beyond(ports: ArchivePorts, query: str, filters: SearchFilters |
     return max(0, counted - sum(1 for h in window.hits if h.kind in kinds))
 
 
-def _level_of(tx: Transaction, record_id: str) -> str | None:
-    """The sensitivity of an item or incident with this id (None for other subjects)."""
-    level = tx.accounts.item_sensitivity(record_id)
-    if level is None:
-        incident = tx.incidents.get(record_id)
-        level = incident.sensitivity.value if incident else None
-    return level
+def _levels_of(ports: ArchivePorts, record_ids: list[str]) -> dict[str, str]:
+    """The sensitivity of each id naming an item or incident (others absent), in one read."""
+    if not record_ids:
+        return {}
+    with ports.uow(read_only=True) as tx:
+        return tx.accounts.record_sensitivities(record_ids)
 
 
 def _open_queue(ports: ArchivePorts, user: User, limit: int, scan: int = 5000) -> list[dict[str, Any]]:
@@ -244,8 +240,9 @@ def dashboard(ports: ArchivePorts, user: User, activity: int = 15) -> dict[str, 
                                           _narrowing(clearance(user)))
         recent = tx.accounts.recent_custody(activity)
         if not user.restricted_access:
-            subjects = {str(e["subject"]) for e in recent if e.get("subject")}
-            hidden = {s for s in subjects if _level_of(tx, s) == "restricted"}
+            subjects = sorted({str(e["subject"]) for e in recent if e.get("subject")})
+            levels = tx.accounts.record_sensitivities(subjects)
+            hidden = {s for s in subjects if levels.get(s) == "restricted"}
             recent = [{k: v for k, v in e.items() if k != "details"} for e in recent if e.get("subject") not in hidden]
     queue: list[dict[str, Any]] = []
     if counts.get("incidents"):

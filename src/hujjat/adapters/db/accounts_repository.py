@@ -15,6 +15,8 @@ from hujjat.adapters.db.tables import acquisitions, custody_entries, items, meta
 from hujjat.domain.accounts import ApiToken, Role, User, WebSession
 from hujjat.ports.accounts import ItemPageQuery, ItemRow
 
+ID_CHUNK = 500  # ids per IN (...) list
+
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -116,13 +118,32 @@ class SqlAccountRepository:
         value = self.conn.execute(sa.select(items.c.sensitivity).where(items.c.id == item_id)).scalar_one_or_none()
         return str(value) if value is not None else None
 
+    def record_sensitivities(self, ids: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        wanted = list(dict.fromkeys(ids))
+        incidents = metadata.tables.get("incidents")
+        for table in (items, incidents):
+            for start in range(0, len(wanted), ID_CHUNK):
+                chunk = [i for i in wanted[start:start + ID_CHUNK] if i not in found]
+                if table is None or not chunk:
+                    continue
+                rows = self.conn.execute(sa.select(table.c.id, table.c.sensitivity).where(table.c.id.in_(chunk)))
+                found.update((str(r.id), str(r.sensitivity)) for r in rows)
+        return found
+
     def set_item_sensitivity(self, item_id: str, level: str) -> None:
         self.conn.execute(items.update().where(items.c.id == item_id).values(sensitivity=level))
 
     def page_items(self, query: ItemPageQuery) -> tuple[list[ItemRow], int]:
         conditions: list[Any] = []
         if query.media_prefix:
-            conditions.append(items.c.media_type.like(query.media_prefix.replace("%", "") + "/%"))
+            prefix = query.media_prefix.replace("%", "")
+            conditions.append(items.c.media_type.like(prefix + "/%"))
+            if self.conn.dialect.name == "sqlite" and prefix.isascii() and "_" not in prefix:
+                # SQLite's LIKE (ASCII case-insensitive) uses no index; this range on lower(media_type),
+                # a superset of the LIKE's matches, lets it count through ix_items_media_type_lower.
+                low = prefix.lower()
+                conditions.append(sa.func.lower(items.c.media_type).between(low + "/", low + "0"))
         if query.sensitivities:
             conditions.append(items.c.sensitivity.in_(query.sensitivities))
         if query.name_contains:

@@ -1,0 +1,49 @@
+"""The batched reads behind list and search pages (issue 7 performance): sensitivities of many
+records in one query, and the evidence kind filter through its index on SQLite with the same
+answers as the plain LIKE (case-insensitive there)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hujjat.bootstrap import open_archive
+from hujjat.domain.accounts import SENSITIVITIES
+from hujjat.ports.accounts import ItemPageQuery
+from tests.web.support import WebArchive
+
+
+def test_record_sensitivities_items_and_incidents(web_archive: WebArchive) -> None:
+    archive = open_archive(web_archive.root)
+    try:
+        ids = [*web_archive.items.values(), *web_archive.incidents.values(), "01ZZZZZZZZZZZZZZZZZZZZZZZZ"]
+        with archive.ports.uow(read_only=True) as tx:
+            levels = tx.accounts.record_sensitivities(ids + ids)  # repeats are fine
+        for level in SENSITIVITIES:
+            assert levels[web_archive.items[level]] == level
+            assert levels[web_archive.incidents[level]] == level
+        assert "01ZZZZZZZZZZZZZZZZZZZZZZZZ" not in levels
+        with archive.ports.uow(read_only=True) as tx:
+            assert tx.accounts.record_sensitivities([]) == {}
+    finally:
+        archive.close()
+
+
+def test_kind_filter_uses_index_and_keeps_like_semantics(web_archive: WebArchive) -> None:
+    archive = open_archive(web_archive.root)
+    try:
+        base = ItemPageQuery(offset=0, limit=100)
+        with archive.ports.uow(read_only=True) as tx:
+            everything, total = tx.accounts.page_items(base)
+            text_rows, text_total = tx.accounts.page_items(replace(base, media_prefix="text"))
+            upper_rows, _ = tx.accounts.page_items(replace(base, media_prefix="TEXT"))
+            none_rows, none_total = tx.accounts.page_items(replace(base, media_prefix="video"))
+            plan = " ".join(str(r[-1]) for r in tx.conn.exec_driver_sql(  # type: ignore[attr-defined]
+                "EXPLAIN QUERY PLAN SELECT count(*) FROM items "
+                "WHERE lower(media_type) BETWEEN 'text/' AND 'text0' AND media_type LIKE 'text/%'"))
+        expected = [r.id for r in everything if r.media_type.lower().startswith("text/")]
+        assert expected and [r.id for r in text_rows] == expected and text_total == len(expected)
+        assert [r.id for r in upper_rows] == expected  # SQLite's LIKE ignores ASCII case, so does the range
+        assert none_rows == [] and none_total == 0 and total == len(everything)
+        assert "ix_items_media_type_lower" in plan
+    finally:
+        archive.close()
