@@ -39,11 +39,29 @@ def test_kind_filter_uses_index_and_keeps_like_semantics(web_archive: WebArchive
             none_rows, none_total = tx.accounts.page_items(replace(base, media_prefix="video"))
             plan = " ".join(str(r[-1]) for r in tx.conn.exec_driver_sql(  # type: ignore[attr-defined]
                 "EXPLAIN QUERY PLAN SELECT count(*) FROM items "
-                "WHERE lower(media_type) BETWEEN 'text/' AND 'text0' AND media_type LIKE 'text/%'"))
+                "WHERE lower(media_type) BETWEEN 'text/' AND 'text0' AND lower(media_type) LIKE 'text/%'"))
         expected = [r.id for r in everything if r.media_type.lower().startswith("text/")]
         assert expected and [r.id for r in text_rows] == expected and text_total == len(expected)
         assert [r.id for r in upper_rows] == expected  # SQLite's LIKE ignores ASCII case, so does the range
         assert none_rows == [] and none_total == 0 and total == len(everything)
         assert "ix_items_media_type_lower" in plan
+        with archive.ports.uow(read_only=True) as tx:  # no index that makes the newest-first page sort
+            names = {str(r[1]) for r in tx.conn.exec_driver_sql("PRAGMA index_list('items')")}  # type: ignore[attr-defined]
+        assert "ix_items_sensitivity" not in names
     finally:
         archive.close()
+
+
+def test_remembered_dates_keep_their_time_zone() -> None:
+    """Aware datetimes of one instant in two zones are equal; the date cache must not mix them."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from hujjat.entrypoints.web.i18n import translator
+
+    moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    english = translator("en")
+    assert english.date(moment) != english.date(moment.astimezone(ZoneInfo("Europe/Moscow")))
+    assert "3:00" in english.date(moment.astimezone(ZoneInfo("Europe/Moscow")))
+    assert english.date(moment) != translator("ru").date(moment)
+    assert english.date(moment, with_time=False) == "Mar 1, 2026"

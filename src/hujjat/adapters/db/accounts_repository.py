@@ -136,30 +136,36 @@ class SqlAccountRepository:
 
     def page_items(self, query: ItemPageQuery) -> tuple[list[ItemRow], int]:
         conditions: list[Any] = []
+        counting: list[Any] = []  # the kind test as the count makes it (the page reads in id order)
         if query.media_prefix:
             prefix = query.media_prefix.replace("%", "")
-            conditions.append(items.c.media_type.like(prefix + "/%"))
             if self.conn.dialect.name == "sqlite" and prefix.isascii() and "_" not in prefix:
-                # SQLite's LIKE (ASCII case-insensitive) uses no index; this range on lower(media_type),
-                # a superset of the LIKE's matches, lets it count through ix_items_media_type_lower.
-                low = prefix.lower()
-                conditions.append(sa.func.lower(items.c.media_type).between(low + "/", low + "0"))
+                # SQLite's LIKE ignores ASCII case and uses no index, so the count reads every row;
+                # the same test on lower(media_type) with its range is answered by
+                # ix_items_media_type_lower alone. The page keeps the plain LIKE: scanning the
+                # primary key newest first stops after one page instead of sorting every match.
+                low = sa.func.lower(items.c.media_type)
+                counting += [low.between(prefix.lower() + "/", prefix.lower() + "0"), low.like(prefix.lower() + "/%")]
+            else:
+                counting.append(items.c.media_type.like(prefix + "/%"))
+            conditions.append(items.c.media_type.like(prefix + "/%"))
+        others: list[Any] = []
         if query.sensitivities:
-            conditions.append(items.c.sensitivity.in_(query.sensitivities))
+            others.append(items.c.sensitivity.in_(query.sensitivities))
         if query.name_contains:
             pattern = "%" + query.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            conditions.append(sa.exists().where(
+            others.append(sa.exists().where(
                 acquisitions.c.item_id == items.c.id,
                 acquisitions.c.original_name.like(pattern, escape="\\")))
         name = (sa.select(sa.func.min(acquisitions.c.original_name))
                 .where(acquisitions.c.item_id == items.c.id).scalar_subquery())
-        stmt = (sa.select(items, name.label("name")).where(*conditions)
+        stmt = (sa.select(items, name.label("name")).where(*conditions, *others)
                 .order_by(items.c.id.desc()).offset(query.offset).limit(query.limit))
         rows = [
             ItemRow(r.id, r.sha256, r.size, r.media_type, _aware(r.created_at), r.sensitivity, r.name)
             for r in self.conn.execute(stmt)
         ]
-        total = self.conn.execute(sa.select(sa.func.count()).select_from(items).where(*conditions)).scalar_one()
+        total = self.conn.execute(sa.select(sa.func.count()).select_from(items).where(*counting, *others)).scalar_one()
         return rows, int(total)
 
     def recent_custody(self, limit: int) -> list[dict[str, Any]]:

@@ -1,8 +1,7 @@
-"""Web: indexes for the evidence browser's filters and counts (issue 7 performance).
+"""Web: an index for the evidence browser's kind filter (issue 7 performance).
 
-`lower(media_type)` serves the kind filter (SQLite's LIKE is case-insensitive and uses no index, so
-the repository adds a range on lower(media_type)); `sensitivity` serves the counts and pages of users
-not cleared for every level.
+`lower(media_type)` serves the count behind the kind filter (SQLite's LIKE is case-insensitive and
+uses no index, so the repository counts with a range and a LIKE on lower(media_type)).
 
 Revision ID: web_0001
 Revises: 0001_foundation
@@ -22,9 +21,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_items_media_type_lower", "items", [sa.text("lower(media_type)")])
-    op.create_index("ix_items_sensitivity", "items", ["sensitivity", "id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_items_sensitivity", table_name="items")
     op.drop_index("ix_items_media_type_lower", table_name="items")
