@@ -47,7 +47,7 @@ def test_kind_filter_uses_index_and_keeps_like_semantics(web_archive: WebArchive
         assert "ix_items_media_type_lower" in plan
         with archive.ports.uow(read_only=True) as tx:  # no index that makes the newest-first page sort
             names = {str(r[1]) for r in tx.conn.exec_driver_sql("PRAGMA index_list('items')")}  # type: ignore[attr-defined]
-        assert "ix_items_sensitivity" not in names
+        assert "ix_items_sensitivity" not in names and "ix_items_sensitivity_kind" in names
     finally:
         archive.close()
 
@@ -65,3 +65,22 @@ def test_remembered_dates_keep_their_time_zone() -> None:
     assert "3:00" in english.date(moment.astimezone(ZoneInfo("Europe/Moscow")))
     assert english.date(moment) != translator("ru").date(moment)
     assert english.date(moment, with_time=False) == "Mar 1, 2026"
+
+
+def test_level_filter_pages_and_counts_alike(web_archive: WebArchive) -> None:
+    archive = open_archive(web_archive.root)
+    try:
+        base = ItemPageQuery(offset=0, limit=100)
+        levels = ("public", "internal")
+        with archive.ports.uow(read_only=True) as tx:
+            everything, _ = tx.accounts.page_items(base)
+            rows, total = tx.accounts.page_items(replace(base, sensitivities=levels))
+            text_rows, text_total = tx.accounts.page_items(replace(base, sensitivities=levels, media_prefix="text"))
+            first, _ = tx.accounts.page_items(replace(base, sensitivities=levels, limit=1, offset=1))
+        expected = [r.id for r in everything if r.sensitivity in levels]
+        assert [r.id for r in rows] == expected and total == len(expected) and "restricted" not in {r.sensitivity for r in rows}
+        text_expected = [r.id for r in everything if r.sensitivity in levels and r.media_type.startswith("text/")]
+        assert [r.id for r in text_rows] == text_expected and text_total == len(text_expected)
+        assert [r.id for r in first] == expected[1:2]
+    finally:
+        archive.close()

@@ -136,10 +136,11 @@ class SqlAccountRepository:
 
     def page_items(self, query: ItemPageQuery) -> tuple[list[ItemRow], int]:
         conditions: list[Any] = []
-        counting: list[Any] = []  # the kind test as the count makes it (the page reads in id order)
+        counting: list[Any] = []  # the same tests as the count makes them (the page reads in id order)
+        sqlite = self.conn.dialect.name == "sqlite"
         if query.media_prefix:
             prefix = query.media_prefix.replace("%", "")
-            if self.conn.dialect.name == "sqlite" and prefix.isascii() and "_" not in prefix:
+            if sqlite and prefix.isascii() and "_" not in prefix:
                 # SQLite's LIKE ignores ASCII case and uses no index, so the count reads every row;
                 # the same test on lower(media_type) with its range is answered by
                 # ix_items_media_type_lower alone. The page keeps the plain LIKE: scanning the
@@ -149,9 +150,13 @@ class SqlAccountRepository:
             else:
                 counting.append(items.c.media_type.like(prefix + "/%"))
             conditions.append(items.c.media_type.like(prefix + "/%"))
-        others: list[Any] = []
         if query.sensitivities:
-            others.append(items.c.sensitivity.in_(query.sensitivities))
+            # The count goes through ix_items_sensitivity_kind; the page must not (SQLite would sort
+            # every visible row instead of reading the primary key newest first), hence `|| ''`.
+            level = items.c.sensitivity.concat("") if sqlite else items.c.sensitivity
+            conditions.append(level.in_(query.sensitivities))
+            counting.append(items.c.sensitivity.in_(query.sensitivities))
+        others: list[Any] = []
         if query.name_contains:
             pattern = "%" + query.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             others.append(sa.exists().where(
