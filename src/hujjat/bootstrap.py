@@ -12,10 +12,10 @@ import sqlalchemy as sa
 
 from hujjat.adapters.blobs import open_store
 from hujjat.adapters.crypto.archive import encryption_table, unlock
-from hujjat.adapters.crypto.fields import cipher_for, with_field_cipher
 from hujjat.adapters.crypto.keyring import Keyring, Secret, create_keyring
 from hujjat.adapters.crypto.wiring import protect_store, sqlcipher_key
 from hujjat.adapters.db.engine import create_db_engine, upgrade_schema
+from hujjat.adapters.db.field_cipher import cipher_for, with_field_cipher
 from hujjat.adapters.db.repositories import SqlUnitOfWork
 from hujjat.adapters.db.tables import archive_info
 from hujjat.adapters.hash_index import INDEX_DIR, FaissHashIndex

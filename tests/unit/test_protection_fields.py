@@ -1,4 +1,4 @@
-"""Sealing single database values (adapters/crypto/fields.py): round trips, pass-through for
+"""Sealing single database values (adapters/db/field_cipher.py): round trips, pass-through for
 plaintext archives and old values, and refusal of moved, changed or foreign values."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hujjat.adapters.crypto.fields import PASS_THROUGH, PREFIX, FieldCipher, cipher_for, field_key
 from hujjat.adapters.crypto.keyring import Keyring
+from hujjat.adapters.db.field_cipher import PASS_THROUGH, PREFIX, FieldCipher, cipher_for, field_key
 from hujjat.domain.errors import ArchiveError
 
 

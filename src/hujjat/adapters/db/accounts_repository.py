@@ -9,8 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hujjat.adapters.crypto.fields import CUSTODY_LABEL, cipher_of
 from hujjat.adapters.db.accounts_tables import api_tokens, users, web_sessions
+from hujjat.adapters.db.field_cipher import CUSTODY_LABEL, cipher_of
 from hujjat.adapters.db.tables import acquisitions, custody_entries, items, metadata
 from hujjat.domain.accounts import ApiToken, Role, User, WebSession
 from hujjat.ports.accounts import ItemPageQuery, ItemRow

@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hujjat.adapters.crypto.fields import FieldCipher, cipher_of
 from hujjat.adapters.db.capture_tables import capture_artefacts, captures
+from hujjat.adapters.db.field_cipher import FieldCipher, cipher_of
 from hujjat.adapters.db.tables import items
 from hujjat.domain.captures import Capture, CaptureArtefact, CaptureState
 from hujjat.domain.errors import Ambiguous

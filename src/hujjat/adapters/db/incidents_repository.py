@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hujjat.adapters.crypto.fields import FieldCipher, cipher_of
+from hujjat.adapters.db.field_cipher import FieldCipher, cipher_of
 from hujjat.adapters.db.incidents_tables import incident_links, incident_reviews, incident_versions, incidents
 from hujjat.adapters.db.schema import metadata
 from hujjat.domain.errors import Ambiguous, NotFound, UsageError

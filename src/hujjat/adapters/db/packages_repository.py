@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hujjat.adapters.crypto.fields import cipher_of
+from hujjat.adapters.db.field_cipher import cipher_of
 from hujjat.adapters.db.packages_tables import (
     imported_custody_entries,
     imported_package_items,

@@ -9,10 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hujjat.adapters.crypto.fields import CUSTODY_LABEL, cipher_of
 from hujjat.adapters.db.accounts_repository import SqlAccountRepository
 from hujjat.adapters.db.capture_repository import SqlCaptureRepository
 from hujjat.adapters.db.dedup_repository import SqlFingerprintRepository
+from hujjat.adapters.db.field_cipher import CUSTODY_LABEL, cipher_of
 from hujjat.adapters.db.incidents_repository import SqlIncidentRepository
 from hujjat.adapters.db.packages_repository import SqlPackageRepository
 from hujjat.adapters.db.posts_repository import SqlPostRepository

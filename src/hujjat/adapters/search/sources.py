@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from hujjat.adapters.crypto.fields import cipher_of, sealing
 from hujjat.adapters.db.capture_repository import NOTE as CAPTURE_NOTE
+from hujjat.adapters.db.field_cipher import cipher_of, sealing
 from hujjat.adapters.db.incidents_repository import RECORD as INCIDENT_RECORD
 from hujjat.adapters.db.incidents_repository import TITLE as INCIDENT_TITLE
 from hujjat.adapters.db.incidents_tables import incidents
