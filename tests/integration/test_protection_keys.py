@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hujjat.adapters.blobs.encrypted import EncryptedFolderStore
+from hujjat.adapters.blobs.encrypted import EncryptedStore
 from hujjat.adapters.crypto.keyring import Secret, create_keyring, load_keyring, save_keyring
 from hujjat.domain.errors import UsageError
 from hujjat.entrypoints.cli.main import main
@@ -78,22 +78,22 @@ def test_encrypt_resumes_after_a_crash(
     key = tmp_path / "k"
     key.write_bytes(os.urandom(32))
     monkeypatch.setenv("HUJJAT_KEY_FILE", str(key))
-    real = EncryptedFolderStore.convert
+    real = EncryptedStore.convert
     calls = {"n": 0}
 
-    def flaky(self: EncryptedFolderStore, sha256: str) -> bool:
+    def flaky(self: EncryptedStore, sha256: str) -> bool:
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError(28, "No space left on device")
         return real(self, sha256)
 
-    monkeypatch.setattr(EncryptedFolderStore, "convert", flaky)
+    monkeypatch.setattr(EncryptedStore, "convert", flaky)
     code, _, err = run(capsys, "encrypt", "--archive", str(root))
     assert code == 1
     # Half converted: still readable and verifiable while converting.
     code, out, err = run(capsys, "verify", "--json", "--archive", str(root))
     assert code == 0, out + err
-    monkeypatch.setattr(EncryptedFolderStore, "convert", real)
+    monkeypatch.setattr(EncryptedStore, "convert", real)
     code, out, err = run(capsys, "encrypt", "--json", "--archive", str(root))
     assert code == 0, err
     assert json.loads(out)["objects_converted"] == 3

@@ -78,6 +78,62 @@ class _BodyReader(io.RawIOBase):
         super().close()
 
 
+class _RangeReader(io.RawIOBase):
+    """A seekable raw stream over one object: reads continue the current GET response, a seek
+    elsewhere drops it and the next read opens a ranged GET at the new position."""
+
+    def __init__(self, store: S3Store, key: str, size: int, where: str) -> None:
+        self._store = store
+        self._key = key
+        self._size = size
+        self._where = where
+        self._pos = 0
+        self._body: Any = None
+        self._body_pos = -1
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise ValueError("negative seek position")
+        self._pos = base + offset
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        if self._pos >= self._size:
+            return 0
+        if self._body is None or self._body_pos != self._pos:
+            self._drop()
+            self._body = self._store._get_from(self._key, self._pos)
+            self._body_pos = self._pos
+        try:
+            data = self._body.read(len(buffer))
+        except bex.BotoCoreError as error:
+            raise ArchiveError(f"reading {self._where} failed: {error}") from None
+        memoryview(buffer).cast("B")[: len(data)] = data
+        self._pos += len(data)
+        self._body_pos += len(data)
+        return len(data)
+
+    def _drop(self) -> None:
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+
+    def close(self) -> None:
+        if not self.closed:
+            self._drop()
+        super().close()
+
+
 class S3Store:
     """A `BlobStore` in a bucket of Amazon S3 or any S3-compatible server (MinIO, Ceph, ...).
 
@@ -238,6 +294,51 @@ class S3Store:
                     ) from None
                 raise
         return io.BufferedReader(_BodyReader(body, f"sha256:{sha256} from {self.description}"), CHUNK_SIZE)
+
+    def open_seekable(self, sha256: str) -> tuple[BinaryIO, int]:
+        """A seekable reader of the stored bytes and their size. Each seek away from where the
+        open response stands starts a ranged GET there, so reading chunk by chunk (the encrypted
+        store's DecryptingReader) streams in constant memory and random access costs one request."""
+        key = self._key(sha256)
+        self._ready()
+        size = self._head(key)
+        if size is None:
+            raise IntegrityError(f"sha256:{sha256} is missing from the store ({self.description})")
+        raw = _RangeReader(self, key, size, f"sha256:{sha256} from {self.description}")
+        return io.BufferedReader(raw, CHUNK_SIZE), size
+
+    def read_range(self, sha256: str, start: int, length: int) -> bytes:
+        """Up to `length` bytes from `start` (one ranged GET; the encrypted store's headers)."""
+        key = self._key(sha256)
+        self._ready()
+        with self._errors("download"):
+            try:
+                body = self._client.get_object(
+                    Bucket=self.bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
+                )["Body"]
+            except bex.ClientError as error:
+                if _error_code(error) in _MISSING:
+                    raise IntegrityError(
+                        f"sha256:{sha256} is missing from the store ({self.description})"
+                    ) from None
+                if _error_code(error) == "InvalidRange":
+                    return b""
+                raise
+            try:
+                return bytes(body.read())
+            finally:
+                body.close()
+
+    def upload_object(self, path: Path, sha256: str) -> None:
+        """Upload a finished local file under `sha256`'s key, replacing what is there (the
+        encrypted store's ciphertext, which it names by the plaintext's hash). Multipart above
+        the transfer threshold, so a multi-GB file goes up in constant memory."""
+        self._ready()
+        self._upload(path, self._key(check_digest(sha256)), sha256)
+
+    def _get_from(self, key: str, start: int) -> Any:
+        with self._errors("download"):
+            return self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-")["Body"]
 
     def size(self, sha256: str) -> int | None:
         key = self._key(sha256)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from hujjat.adapters.blobs.encrypted import EncryptedFolderStore
+from hujjat.adapters.blobs.encrypted import EncryptedStore
 from hujjat.adapters.crypto.archive import KEY_DIR, encryption_table, is_plain_sqlite, sqlite_path
 from hujjat.adapters.crypto.key_table import KeyTable
 from hujjat.adapters.crypto.keyring import (
@@ -68,7 +68,7 @@ def begin_encryption(config: ArchiveConfig, secret: Secret) -> Keyring:
     return ring
 
 
-def encrypt_objects(store: EncryptedFolderStore, on_object: Callable[[str], None] | None = None) -> int:
+def encrypt_objects(store: EncryptedStore, on_object: Callable[[str], None] | None = None) -> int:
     """Step 3: encrypt every plaintext object in place; return how many were converted."""
     converted = 0
     for sha256, _size in list(store.inner.iter_objects()):

@@ -52,10 +52,20 @@ def _key(row: Any) -> BlobKey:
 
 
 class KeyTable:
-    def __init__(self, key_dir: Path) -> None:
+    def __init__(self, key_dir: Path, busy_timeout_s: int = 60) -> None:
+        """`busy_timeout_s`: how long a writer waits for another's transaction. The encrypting
+        store holds it while it places an object, which on S3 is an upload of any length."""
         key_dir.mkdir(parents=True, exist_ok=True)
         self.path = key_dir / FILE_NAME
         self.engine = create_db_engine(f"sqlite:///{self.path}")
+        if busy_timeout_s != 60:
+
+            @sa.event.listens_for(self.engine, "connect")
+            def _wait_longer(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s) * 1000}")
+                cursor.close()
+
         with self.engine.begin() as conn:
             _metadata.create_all(conn)
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hujjat.adapters.blobs.encrypted import EncryptedFolderStore
+from hujjat.adapters.blobs.encrypted import EncryptedStore
 from hujjat.adapters.blobs.local import LocalFolderStore
 from hujjat.adapters.crypto.archive import KEY_DIR, encryption_settings, is_plain_sqlite, sqlite_path
 from hujjat.adapters.crypto.key_table import KeyTable
 from hujjat.adapters.crypto.keyring import Keyring
-from hujjat.domain.errors import ArchiveError
 from hujjat.ports import BlobStore
 
 
@@ -29,10 +28,11 @@ def sqlcipher_key(extra: dict[str, Any], keyring: Keyring | None, database_url: 
 
 
 def protect_store(store: BlobStore, root: Path, keyring: Keyring | None, extra: dict[str, Any]) -> BlobStore:
+    """The store wrapped in an EncryptedStore when the archive is encrypted. Wrapped data keys
+    stay in the archive folder (keys/blob-keys.db) whatever the backend, so a bucket alone holds
+    only ciphertext and shredding never depends on deleting anything remote."""
     settings = encryption_settings(extra)
     if keyring is None or settings is None:
         return store
-    if not isinstance(store, LocalFolderStore):
-        raise ArchiveError("encryption at rest needs a local folder store (S3 stores are not encrypted yet)")
-    keys = KeyTable(root / KEY_DIR)
-    return EncryptedFolderStore(store, keys, keyring, converting=settings.get("state") == "converting")
+    keys = KeyTable(root / KEY_DIR, busy_timeout_s=60 if isinstance(store, LocalFolderStore) else 6 * 3600)
+    return EncryptedStore(store, keys, keyring, converting=settings.get("state") == "converting")

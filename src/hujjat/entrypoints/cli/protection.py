@@ -12,7 +12,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from hujjat.adapters.blobs.encrypted import EncryptedFolderStore
+from hujjat.adapters.blobs import open_store
+from hujjat.adapters.blobs.encrypted import EncryptedStore
 from hujjat.adapters.crypto.admin import (
     begin_encryption,
     checkpoint_wal,
@@ -72,7 +73,9 @@ def keyless_quick_verify(root: Path) -> dict[str, Any] | None:
     try:
         secret_from_environment()
     except UsageError:
-        return check_ciphertext(config.root / config.store_spec)
+        return check_ciphertext(
+            open_store(config.store_spec, config.root, config.s3_endpoint_url, config.s3_region)
+        )
     return None
 
 
@@ -102,8 +105,8 @@ def register(app: typer.Typer) -> None:
         opened = open_archive(root, actor)
         try:
             store = opened.ports.store
-            if not isinstance(store, EncryptedFolderStore):
-                raise UsageError("encryption at rest needs a local folder store")
+            if not isinstance(store, EncryptedStore):
+                raise UsageError(f"encryption at rest is not supported on {store.description}")
             converted = encrypt_objects(store)
             path = sqlite_path(config.database_url)
             database = False
@@ -155,7 +158,7 @@ def register(app: typer.Typer) -> None:
         ring = load_keyring(root / KEY_DIR, secret)
         with archive_session(root, actor) as arch:
             store = arch.ports.store
-            if not isinstance(store, EncryptedFolderStore):
+            if not isinstance(store, EncryptedStore):
                 raise UsageError("the archive is not encrypted: run `hujjat encrypt` first")
             old_id = ring.master_id
             new_id, count = rotate_master_key(ring, store.keys, target)
