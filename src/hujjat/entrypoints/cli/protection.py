@@ -31,6 +31,7 @@ from hujjat.adapters.crypto.archive import (
 )
 from hujjat.adapters.crypto.keyless import check_ciphertext
 from hujjat.adapters.crypto.keyring import Secret, load_keyring
+from hujjat.adapters.db.field_sealing import restricted_records, seal_existing
 from hujjat.adapters.taxonomy_file import load_taxonomy
 from hujjat.bootstrap import open_archive
 from hujjat.config import load_config, write_config
@@ -53,6 +54,7 @@ from hujjat.services.checkpoints import sign_checkpoint
 from hujjat.services.protection import shred_item
 from hujjat.services.public_export import export_public
 from hujjat.services.redaction import find_item, record_derivative
+from hujjat.services.search import refresh_records
 
 __all__ = ["KeyFileOpt", "keyless_quick_verify", "new_secret", "register"]
 
@@ -94,7 +96,8 @@ def register(app: typer.Typer) -> None:
         actor: AsOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Encrypt an existing archive in place (blobs and embedded database); safe to re-run."""
+        """Encrypt an existing archive in place (blobs, embedded database or the sensitive fields
+        of a PostgreSQL one); safe to interrupt and re-run."""
         root = archive.resolve()
         config = load_config(root)
         settings = encryption_settings(config.extra)
@@ -110,10 +113,15 @@ def register(app: typer.Typer) -> None:
             converted = encrypt_objects(store)
             path = sqlite_path(config.database_url)
             database = False
+            sealed: dict[str, int] = {}
             if path is not None:
                 database = encrypt_sqlite(opened.engine, path, ring.db_key)
                 config.extra["encryption"]["database"] = "sqlcipher"
                 write_config(config)
+            else:  # a database server: seal the values stored before, batch by batch
+                sealed = seal_existing(opened.engine)
+                for kind, ids in restricted_records(opened.engine).items():
+                    refresh_records(opened.ports, kind, ids)  # no restricted plaintext in the index
         finally:
             opened.close()
         # Web thumbnails are derived plaintext (rebuilt on demand, never cached once encrypted).
@@ -124,13 +132,15 @@ def register(app: typer.Typer) -> None:
                 arch.ports.actor,
                 "archive.encrypted",
                 config.archive_id,
-                {"objects_converted": converted, "database_encrypted": database, "format": "HJCRYPT1"},
+                {"objects_converted": converted, "database_encrypted": database, "format": "HJCRYPT1",
+                 "fields_sealed": sum(sealed.values())},
             )
-        result = {"objects_converted": converted, "database_encrypted": database}
+        result = {"objects_converted": converted, "database_encrypted": database, "fields_sealed": sealed}
         if json_out:
             print_json(result)
         else:
-            out.print(f"encrypted: {converted} objects converted, database {'encrypted' if database else 'unchanged'}")
+            what = "encrypted" if database else f"{sum(sealed.values())} stored values sealed"
+            out.print(f"encrypted: {converted} objects converted, database {what}")
 
     @app.command()
     def rekey(
