@@ -15,10 +15,11 @@ from hujjat.adapters.crypto.archive import encryption_table, unlock
 from hujjat.adapters.crypto.keyring import Keyring, Secret, create_keyring
 from hujjat.adapters.crypto.wiring import protect_store, sqlcipher_key
 from hujjat.adapters.db.engine import create_db_engine, upgrade_schema
-from hujjat.adapters.db.field_cipher import cipher_for, with_field_cipher
+from hujjat.adapters.db.field_cipher import blind_index_key, cipher_for, with_field_cipher
 from hujjat.adapters.db.repositories import SqlUnitOfWork
 from hujjat.adapters.db.tables import archive_info
 from hujjat.adapters.hash_index import INDEX_DIR, FaissHashIndex
+from hujjat.adapters.search.blind import protect_search
 from hujjat.adapters.search.index import SqlSearchIndex
 from hujjat.adapters.signing import Ed25519Signer
 from hujjat.config import ArchiveConfig, load_config, write_config
@@ -107,6 +108,7 @@ def _build(
         config.root, keyring, config.extra,
     )
     clock = SystemClock()
+    analyzer = SearchTextAnalyzer()
     ports = ArchivePorts(
         archive_id=config.archive_id,
         uow=SqlUnitOfWork(engine, clock),
@@ -115,7 +117,9 @@ def _build(
         clock=clock,
         metadata=ProcessingMetadataReader(config.use_exiftool),
         actor=actor,
-        search=SqlSearchIndex(engine, SearchTextAnalyzer()),
+        search=protect_search(  # restricted records: a blind index where fields are sealed
+            SqlSearchIndex(engine, analyzer), engine, analyzer, blind_index_key(keyring, config.extra)
+        ),
         fingerprints=_fingerprinter(config),
     )
     return Archive(config, engine, ports)

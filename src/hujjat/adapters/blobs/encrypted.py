@@ -124,7 +124,10 @@ class FolderBackend:
 
     def place(self, temp: Path, sha256: str) -> None:
         final = self.store._path(sha256)
-        self.store._make_folders(final.parent)
+        if not final.parent.is_dir():  # the two fan-out folders; their new entries made durable
+            final.parent.mkdir(parents=True, exist_ok=True)
+            _fsync_dir(final.parent.parent)
+            _fsync_dir(final.parent.parent.parent)
         temp.replace(final)
         _fsync_dir(final.parent)
 

@@ -121,3 +121,11 @@ def sealing(engine: sa.Engine) -> bool:
 def cipher_of(conn: sa.Connection) -> FieldCipher:
     cipher = conn.get_execution_options().get(OPTION)
     return cipher if isinstance(cipher, FieldCipher) else PASS_THROUGH
+
+
+def blind_index_key(keyring: Keyring | None, extra: dict[str, Any]) -> bytes | None:
+    """The HMAC key of the blind search index (restricted records on archives that seal fields):
+    HKDF-SHA256 of the database key with its own label, so it is independent of the field key."""
+    if cipher_for(keyring, extra) is None or keyring is None:
+        return None
+    return HKDF(hashes.SHA256(), 32, None, b"hujjat blind search index v1").derive(keyring.db_key)
