@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -12,9 +13,15 @@ from fastapi.testclient import TestClient
 from hujjat.adapters.credentials import fast_credentials
 from hujjat.bootstrap import init_archive
 from hujjat.domain.accounts import SENSITIVITIES
+from hujjat.domain.captures import Capture, CaptureState
+from hujjat.domain.evidence import Sensitivity
+from hujjat.domain.ids import new_id
+from hujjat.domain.posts import ChatInfo, Post, PostKind, PostRecord
 from hujjat.services.accounts import create_user, issue_token
+from hujjat.services.context import ArchivePorts
 from hujjat.services.incidents import IncidentFields, create_incident
 from hujjat.services.intake import IntakeRequest, ingest_paths
+from hujjat.services.search import refresh_records
 
 PASSWORD = "correct horse battery staple"
 USERS = {
@@ -34,11 +41,14 @@ class WebArchive:
     root: Path
     items: dict[str, str] = field(default_factory=dict)  # sensitivity -> item id
     incidents: dict[str, str] = field(default_factory=dict)  # sensitivity -> incident id
+    posts: dict[str, str] = field(default_factory=dict)  # sensitivity -> post id
+    captures: dict[str, str] = field(default_factory=dict)  # sensitivity -> capture id
     tokens: dict[str, str] = field(default_factory=dict)  # user -> API token
 
 
 def build_archive(root: Path, files: dict[str, bytes] | None = None, database: str | None = None) -> WebArchive:
-    """An archive with USERS, one text item and one incident per sensitivity (named after it)."""
+    """An archive with USERS, and one text item, incident, post and capture per sensitivity (named
+    after it)."""
     from hujjat.adapters.taxonomy_file import load_taxonomy
 
     archive = init_archive(root, actor="setup", database=database)
@@ -68,12 +78,35 @@ def build_archive(root: Path, files: dict[str, bytes] | None = None, database: s
                 title=f"{level} incident", type=type_id, date="2026-03-01", place=f"{level.title()}ville",
                 latitude="55.75", longitude="37.61", sensitivity=level))
             web.incidents[level] = str(record["id"])
+            web.posts[level], web.captures[level] = _post_and_capture(ports, level)
         for name, item_id in by_name.items():
             if name not in {f"{lv}-note.txt" for lv in SENSITIVITIES}:
                 web.items[name] = str(item_id)
     finally:
         archive.close()
     return web
+
+
+def _post_and_capture(ports: ArchivePorts, level: str) -> tuple[str, str]:
+    """A post and a capture at `level`, stored through the repositories as the Telegram import and
+    the capture service store them (the matrix needs each level; neither needs a browser here), and
+    indexed for search."""
+    now = datetime.now(UTC)
+    chat = ChatInfo(key=f"channel{len(level)}0{ord(level[0])}", raw_id=None, name=f"{level.title()} channel",
+                    type="public_channel", username=None)
+    record = PostRecord(chat=chat, message_id=1, kind=PostKind.MESSAGE, json_path="messages[0]", date_utc=now,
+                        text=f"{level} telegram post, secret words {level}-post-marker")
+    post = Post(new_id(), record, 1, None, None, now, Sensitivity(level))
+    capture = Capture(id=new_id(), url=f"https://example.org/{level}-capture-marker", started_at=now,
+                      actor="setup", state=CaptureState.OK, title=f"{level} captured page",
+                      text=f"secret captured text {level}", sensitivity=Sensitivity(level))
+    with ports.uow() as tx:
+        tx.posts.ensure_chat(chat, now)
+        tx.posts.add_posts([post], new_id())
+        tx.captures.add(capture)
+    refresh_records(ports, "post", [post.id])
+    refresh_records(ports, "capture", [capture.id])
+    return post.id, capture.id
 
 
 def client_for(web: WebArchive, **options: object) -> TestClient:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pyotp
 from fastapi.testclient import TestClient
 
@@ -110,6 +112,50 @@ def test_login_rate_limit(fresh_archive: WebArchive) -> None:
         assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
         right = c.post("/login", data={"username": "view", "password": PASSWORD, "csrf_token": token})
         assert right.status_code == 429  # even the right password waits
+
+
+def test_login_rate_limit_is_shared_by_server_processes_and_restarts(fresh_archive: WebArchive) -> None:
+    """Two app instances on one archive (two worker processes, or before and after a restart)
+    count the same failures: the counters are in the database."""
+    def fail(c: TestClient, user: str, times: int) -> list[int]:
+        token = csrf_of(c.get("/login").text)
+        return [c.post("/login", data={"username": user, "password": f"wrong {i}", "csrf_token": token}).status_code
+                for i in range(times)]
+
+    with client_for(fresh_archive) as first, client_for(fresh_archive) as second:
+        assert fail(first, "view", 6) == [401] * 6
+        assert fail(second, "view", 4) == [401] * 4
+        assert fail(first, "view", 1) == [429] and fail(second, "view", 1) == [429]
+    with client_for(fresh_archive) as restarted:
+        token = csrf_of(restarted.get("/login").text)
+        right = restarted.post("/login", data={"username": "view", "password": PASSWORD, "csrf_token": token})
+        assert right.status_code == 429  # the lock-out outlives the processes that counted it
+        # the client address is locked too (10 failures from it), whatever name it tries
+        assert fail(restarted, "ed", 1) == [429]
+        later = time.time() + 301  # past the window and the lock-out
+        restarted.app.state.ctx.limiter.clock = lambda: later  # type: ignore[attr-defined]
+        ok = restarted.post("/login", data={"username": "view", "password": PASSWORD, "csrf_token": token},
+                            follow_redirects=False)
+        assert ok.status_code == 303
+
+
+def test_login_failures_from_many_addresses_lock_the_user_name(fresh_archive: WebArchive) -> None:
+    from hujjat.services.accounts import count_failed_sign_in, sign_in_locked
+
+    archive = open_archive(fresh_archive.root)
+    try:
+        now = time.time()
+        for i in range(9):
+            count_failed_sign_in(archive.ports, [f"ip:10.0.0.{i}", "user:view"], now + i)
+        assert not sign_in_locked(archive.ports, ["ip:10.0.0.99", "user:view"], now + 9)
+        count_failed_sign_in(archive.ports, ["ip:10.0.0.99", "user:view"], now + 9)
+        assert sign_in_locked(archive.ports, ["ip:10.0.0.100", "user:view"], now + 10)
+        assert not sign_in_locked(archive.ports, ["ip:10.0.0.1", "user:ed"], now + 10)  # one failure there
+        assert not sign_in_locked(archive.ports, ["user:view"], now + 9 + 301)  # the lock-out ends
+        count_failed_sign_in(archive.ports, ["user:view"], now + 9 + 301)  # a new window starts at 1
+        assert not sign_in_locked(archive.ports, ["user:view"], now + 9 + 302)
+    finally:
+        archive.close()
 
 
 def test_totp_second_factor(fresh_archive: WebArchive) -> None:

@@ -1,10 +1,11 @@
 """The batched reads behind list and search pages (issue 7 performance): sensitivities of many
-records in one query, and the evidence kind filter through its index on SQLite with the same
-answers as the plain LIKE (case-insensitive there)."""
+records in one query, the evidence kind filter through its index on SQLite with the same
+answers as the plain LIKE (case-insensitive there), and incidents paged and counted in SQL."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from hujjat.bootstrap import open_archive
 from hujjat.domain.accounts import SENSITIVITIES
@@ -12,15 +13,18 @@ from hujjat.ports.accounts import ItemPageQuery
 from tests.web.support import WebArchive
 
 
-def test_record_sensitivities_items_and_incidents(web_archive: WebArchive) -> None:
+def test_record_sensitivities_items_incidents_posts_and_captures(web_archive: WebArchive) -> None:
     archive = open_archive(web_archive.root)
     try:
-        ids = [*web_archive.items.values(), *web_archive.incidents.values(), "01ZZZZZZZZZZZZZZZZZZZZZZZZ"]
+        ids = [*web_archive.items.values(), *web_archive.incidents.values(), *web_archive.posts.values(),
+               *web_archive.captures.values(), "01ZZZZZZZZZZZZZZZZZZZZZZZZ"]
         with archive.ports.uow(read_only=True) as tx:
             levels = tx.accounts.record_sensitivities(ids + ids)  # repeats are fine
         for level in SENSITIVITIES:
             assert levels[web_archive.items[level]] == level
             assert levels[web_archive.incidents[level]] == level
+            assert levels[web_archive.posts[level]] == level
+            assert levels[web_archive.captures[level]] == level
         assert "01ZZZZZZZZZZZZZZZZZZZZZZZZ" not in levels
         with archive.ports.uow(read_only=True) as tx:
             assert tx.accounts.record_sensitivities([]) == {}
@@ -84,3 +88,56 @@ def test_level_filter_pages_and_counts_alike(web_archive: WebArchive) -> None:
         assert [r.id for r in first] == expected[1:2]
     finally:
         archive.close()
+
+
+def test_incidents_are_paged_and_counted_in_sql(archive: Path) -> None:
+    """On both backends: pages joined equal the full ordered list, totals follow the filters and
+    the user's clearance, and the page query itself carries LIMIT/OFFSET (no Python paging)."""
+    import sqlalchemy as sa
+
+    from hujjat.adapters.credentials import fast_credentials
+    from hujjat.adapters.taxonomy_file import load_taxonomy
+    from hujjat.ports.incidents import IncidentFilter
+    from hujjat.services.access import page_incidents, visible_incidents
+    from hujjat.services.accounts import create_user
+    from hujjat.services.incidents import IncidentFields, create_incident
+
+    opened = open_archive(archive)
+    try:
+        ports = opened.ports
+        type_id = sorted(load_taxonomy(archive).types)[0]
+        cleared = create_user(ports, fast_credentials(), "cleared", "viewer", "0123456789abc", True)
+        other = create_user(ports, fast_credentials(), "other", "viewer", "0123456789abc", False)
+        for day in range(1, 12):
+            level = "restricted" if day % 4 == 0 else "internal"
+            create_incident(ports, load_taxonomy(archive), None, IncidentFields(
+                title=f"incident {day}", type=type_id, date=f"2026-03-{12 - day:02d}", latitude="41.3",
+                longitude="69.2", sensitivity=level))
+        statements: list[str] = []
+        for user, expected in ((cleared, 11), (other, 9)):
+            everything = [r["id"] for r in visible_incidents(ports, user, IncidentFilter(), via=None)]
+            assert len(everything) == expected
+            paged: list[str] = []
+            for offset in range(0, 12, 4):
+                records, total = page_incidents(ports, user, IncidentFilter(), offset, 4, via=None)
+                assert total == expected and len(records) <= 4
+                paged += [r["id"] for r in records]
+            assert paged == everything  # same order (date, then id), nothing lost or repeated
+
+        def seen(*args: object) -> None:
+            statements.append(str(args[2]).lower())
+
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
+        try:
+            page_incidents(ports, other, IncidentFilter(), 4, 4, via=None)
+        finally:
+            sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
+        reads = [q for q in statements if "from incidents" in q]
+        assert any("limit" in q and "offset" in q for q in reads), reads
+        assert any("count(" in q for q in reads), reads
+        none, total = page_incidents(ports, other, IncidentFilter(states=("verified",)), 0, 4, via=None)
+        assert none == [] and total == 0
+        dates = [r["start"] for r in page_incidents(ports, other, IncidentFilter(), 0, 3, via=None)[0]]
+        assert dates == sorted(dates)
+    finally:
+        opened.close()

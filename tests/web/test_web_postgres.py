@@ -32,3 +32,22 @@ def test_web_on_postgresql(tmp_path: Path, pg_database: str) -> None:
         assert "corroborated" in page and web.items["public"] in page
         api = c.get("/api/v1/evidence", headers={"Authorization": f"Bearer {web.tokens['view']}"}).json()
         assert api["total"] == 2
+        login(c, "ed")
+        for kind, records in (("posts", web.posts), ("captures", web.captures)):
+            assert c.get(f"/{kind}/{records['restricted']}").status_code == 404
+            listed = c.get(f"/api/v1/{kind}", headers={"Authorization": f"Bearer {web.tokens['view']}"}).json()
+            assert listed["total"] == 2 and records["restricted"] not in str(listed)
+
+
+def test_login_rate_limit_shared_on_postgresql(tmp_path: Path, pg_database: str) -> None:
+    from tests.web.support import csrf_of
+
+    web = build_archive(tmp_path / "archive", database=pg_database)
+    with client_for(web) as first, client_for(web) as second:
+        codes = []
+        for i in range(11):
+            c = first if i % 2 else second
+            token = csrf_of(c.get("/login").text)
+            codes.append(c.post("/login", data={"username": "view", "password": f"wrong {i}",
+                                                "csrf_token": token}).status_code)
+        assert codes == [401] * 10 + [429]

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hujjat.domain.errors import UsageError
+from hujjat.domain.evidence import Sensitivity
 
 
 class CaptureState(StrEnum):
@@ -99,6 +100,7 @@ class Capture:
     encoding_source: str | None = None
     warnings: list[str] = field(default_factory=list)
     tool: str | None = None
+    sensitivity: Sensitivity = Sensitivity.INTERNAL  # like items: internal unless someone changes it
 
 
 def check_url(url: str) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hujjat.domain.canonical import canonical_bytes, sha256_hex
+from hujjat.domain.evidence import Sensitivity
 
 PUBLIC_CHAT_TYPES = frozenset({"public_channel", "public_supergroup"})
 
@@ -181,6 +182,7 @@ class Post:
     source_export: str | None  # sha256 of the result.json that first held it
     source_item_id: str | None  # evidence item of that result.json
     created_at: datetime
+    sensitivity: Sensitivity = Sensitivity.INTERNAL  # like items: internal unless someone changes it
 
 
 @dataclass(frozen=True)

@@ -64,14 +64,31 @@ class AccountRepository(Protocol):
 
     def delete_expired_sessions(self, now: datetime) -> None: ...
 
+    def login_locked(self, keys: list[str], now: float) -> bool:
+        """Whether any of the keys (`ip:ADDRESS`, `user:NAME`) is locked out at `now` (Unix seconds)."""
+        ...
+
+    def count_login_failure(self, keys: list[str], now: float, limit: int, window: float) -> None:
+        """Count one failed sign-in for each key; lock a key for `window` seconds once it has
+        `limit` failures within one window."""
+        ...
+
     def item_sensitivity(self, item_id: str) -> str | None: ...
 
+    def record_sensitivity(self, kind: str, record_id: str) -> str | None:
+        """The level of one item, post or capture (`kind`); None when there is no such record."""
+        ...
+
     def record_sensitivities(self, ids: list[str]) -> dict[str, str]:
-        """The sensitivity of each id that names an evidence item or (where the incidents table
-        exists) an incident, item first; other ids are absent. One query per table, not per id."""
+        """The sensitivity of each id that names an evidence item, an incident, a post or a capture
+        (where those tables exist); other ids are absent. One query per table, not per id."""
         ...
 
     def set_item_sensitivity(self, item_id: str, level: str) -> None: ...
+
+    def set_record_sensitivity(self, kind: str, record_id: str, level: str) -> None:
+        """Set the level of an item, post or capture (`kind`)."""
+        ...
 
     def page_items(self, query: ItemPageQuery) -> tuple[list[ItemRow], int]:
         """One page of items (newest first) and the total matching the filters."""
@@ -80,6 +97,13 @@ class AccountRepository(Protocol):
     def recent_custody(self, limit: int) -> list[dict[str, object]]:
         """The newest custody entries, newest first, as {seq, time, actor, action, subject, details}."""
         ...
+
+    def custody_page(self, subject: str, views: bool, before: int | None, limit: int) -> list[dict[str, object]]:
+        """A page of one record's custody trail, newest first, below seq `before`: only its
+        `record.viewed` entries (`views`) or only the others; entries as recent_custody gives them."""
+        ...
+
+    def custody_count(self, subject: str, action: str) -> int: ...
 
     def table_counts(self, names: tuple[str, ...], levels: tuple[str, ...] = ()) -> dict[str, int]: ...
 

@@ -3,8 +3,8 @@
 Every read a signed-in user makes goes through here, so both front ends share one answer to "may
 this user see it": records above the user's clearance are reported as not found (guessing ids
 reveals nothing), and every view of a restricted record is a custody entry (who looked at what,
-when, through which front end). Posts and captures have no sensitivity of their own yet and are
-visible to every signed-in user.
+when, through which front end). Items, posts, captures and incidents each carry their own level;
+the items a post or capture holds keep theirs.
 """
 
 from __future__ import annotations
@@ -21,14 +21,17 @@ from hujjat.domain.evidence import EvidenceItem
 from hujjat.ports.accounts import ItemPageQuery, ItemRow
 from hujjat.ports.incidents import IncidentFilter
 from hujjat.ports.search import FACETS, SearchFilters, SearchHit, SearchResults
+from hujjat.services.capture import capture_summary, capture_view
 from hujjat.services.context import ArchivePorts
 from hujjat.services.incidents import incident_detail
-from hujjat.services.queries import item_detail
-from hujjat.services.search import refresh_records, search
+from hujjat.services.post_queries import post_detail, post_summary
+from hujjat.services.queries import custody_view, item_detail
+from hujjat.services.search import search
+from hujjat.services.sensitivity import change_sensitivity, resolve_record
 
 OPEN_STATES = ("unverified", "corroborated", "disputed")
 FILTER_WINDOW = 200
-OPEN_KINDS = ("post", "capture")  # kinds without a sensitivity: visible to every signed-in user
+CUSTODY_PAGE = 50
 
 
 def clearance(user: User) -> tuple[str, ...]:
@@ -61,8 +64,7 @@ def page_items(ports: ArchivePorts, user: User, query: ItemPageQuery,
                via: str | None = "web") -> tuple[list[ItemRow], int]:
     """One page of the items the user may see; restricted ones shown are logged (`via`)."""
     require(user, Right.READ)
-    allowed = clearance(user)
-    wanted = tuple(s for s in query.sensitivities if s in allowed) if query.sensitivities else allowed
+    wanted = _wanted_levels(user, query.sensitivities)
     if not wanted:
         return [], 0
     with ports.uow(read_only=True) as tx:
@@ -71,11 +73,13 @@ def page_items(ports: ArchivePorts, user: User, query: ItemPageQuery,
     return rows, total
 
 
-def view_item(ports: ArchivePorts, user: User, reference: str, via: str = "web") -> dict[str, Any]:
-    """An item's full record, if the user may see it; a restricted one is logged as viewed."""
+def view_item(ports: ArchivePorts, user: User, reference: str, via: str = "web",
+              custody: bool = True) -> dict[str, Any]:
+    """An item's full record, if the user may see it; a restricted one is logged as viewed.
+    `custody=False`: without the custody trail (the page reads it with custody_trail)."""
     require(user, Right.READ)
     try:
-        detail = item_detail(ports, reference)
+        detail = item_detail(ports, reference, custody)
     except UsageError:
         raise _hidden("evidence item", reference) from None
     if not user.can_view(str(detail["sensitivity"])):
@@ -97,20 +101,82 @@ def item_for_bytes(ports: ArchivePorts, user: User, item_id: str, via: str = "we
     return item
 
 
-def set_item_sensitivity(ports: ArchivePorts, user: User, item_id: str, level: str) -> None:
+def set_sensitivity(ports: ArchivePorts, user: User, kind: str, record_id: str, level: str) -> None:
+    """An editor changes an item's, post's or capture's level (never to one above their own
+    clearance, never on a record they cannot see)."""
     require(user, Right.EDIT_INCIDENTS)
     if level not in SENSITIVITIES:
         raise UsageError(f"invalid sensitivity {level!r}; expected one of: {', '.join(SENSITIVITIES)}")
     if not user.can_view(level):
         raise UsageError("you may not mark records restricted without access to restricted records")
-    with ports.uow() as tx:
-        current = tx.accounts.item_sensitivity(item_id)
-        if current is None or not user.can_view(current):
-            raise _hidden("evidence item", item_id)
-        if current != level:
-            tx.accounts.set_item_sensitivity(item_id, level)
-            tx.custody.append(user.name, "item.sensitivity_changed", item_id, {"from": current, "to": level})
-    refresh_records(ports, "evidence", [item_id])  # an archive may keep restricted records out of its index
+    change_sensitivity(ports, user.name, kind, record_id, level, may_see=user.can_view)
+
+
+def visible_posts(ports: ArchivePorts, user: User, offset: int = 0, limit: int = 50,
+                  via: str | None = "web") -> tuple[list[dict[str, Any]], int]:
+    """One page of the posts the user may see (newest first) and their number; restricted ones
+    shown are logged."""
+    require(user, Right.READ)
+    with ports.uow(read_only=True) as tx:
+        found, total = tx.posts.page(_narrowing(clearance(user)), offset, limit)
+    _log_listed(ports, user, "post", [p.id for p in found if p.sensitivity.value == "restricted"], via)
+    return [post_summary(p) for p in found], total
+
+
+def view_post(ports: ArchivePorts, user: User, reference: str, via: str = "web") -> dict[str, Any]:
+    require(user, Right.READ)
+    try:
+        detail = post_detail(ports, reference)
+    except UsageError:
+        raise _hidden("post", reference) from None
+    if not user.can_view(str(detail["sensitivity"])):
+        raise _hidden("post", reference)
+    if detail["sensitivity"] == "restricted":
+        _log_view(ports, user, "post", str(detail["id"]), via)
+    return detail
+
+
+def visible_captures(ports: ArchivePorts, user: User, offset: int = 0, limit: int = 50,
+                     via: str | None = "web") -> tuple[list[dict[str, Any]], int]:
+    """One page of the captures the user may see (newest first) and their number."""
+    require(user, Right.READ)
+    with ports.uow(read_only=True) as tx:
+        found, total = tx.captures.page(_narrowing(clearance(user)), offset, limit)
+    _log_listed(ports, user, "capture", [c.id for c in found if c.sensitivity.value == "restricted"], via)
+    return [capture_summary(c) for c in found], total
+
+
+def view_capture(ports: ArchivePorts, user: User, capture_id: str, via: str = "web") -> dict[str, Any]:
+    """A capture (by exact id) with its artefacts and custody, if the user may see it."""
+    require(user, Right.READ)
+    with ports.uow(read_only=True) as tx:
+        capture = tx.captures.get(capture_id)
+        if capture is None or not user.can_view(capture.sensitivity.value):
+            raise _hidden("capture", capture_id)
+        view = capture_view(capture, tx.captures.artefacts(capture.id))
+        view["custody"] = [custody_view(e) for e in tx.custody.entries_for([capture.id])]
+    if capture.sensitivity.value == "restricted":
+        _log_view(ports, user, "capture", capture.id, via)
+    return view
+
+
+def custody_trail(ports: ArchivePorts, user: User, kind: str, record_id: str, views: bool = False,
+                  before: int | None = None, limit: int = CUSTODY_PAGE) -> dict[str, Any]:
+    """One page (newest first) of an item's, post's or capture's custody trail without its
+    `record.viewed` entries, or of only those (`views`), with how many views there are: the
+    trail of a much-viewed restricted record stays cheap to show. Reading more of a restricted
+    record's trail is itself logged as a view."""
+    require(user, Right.READ)
+    with ports.uow(read_only=True) as tx:
+        level = tx.accounts.record_sensitivity(kind, record_id)
+        if level is None or not user.can_view(level):
+            raise _hidden(kind, record_id)
+        entries = tx.accounts.custody_page(record_id, views, before, limit + 1)
+        viewed = tx.accounts.custody_count(record_id, "record.viewed")
+    if level == "restricted" and (views or before is not None):  # the first page is part of the record's page
+        _log_view(ports, user, f"{kind}.custody", record_id, "web")
+    return {"entries": entries[:limit], "more": len(entries) > limit,
+            "next": entries[limit - 1]["seq"] if len(entries) > limit else None, "views": viewed}
 
 
 def view_incident(ports: ArchivePorts, user: User, reference: str, via: str = "web") -> dict[str, Any]:
@@ -138,26 +204,43 @@ def check_incident_visible(ports: ArchivePorts, user: User, reference: str) -> s
     return incident.id
 
 
-def visible_incidents(ports: ArchivePorts, user: User, query: IncidentFilter, offset: int = 0,
-                      limit: int | None = None, via: str | None = "web") -> list[dict[str, Any]]:
-    """The incidents the user may see; restricted ones returned are logged (`via`; None for
-    aggregate uses such as counts that show no record)."""
+def visible_incidents(ports: ArchivePorts, user: User, query: IncidentFilter, via: str | None = "web",
+                      ) -> list[dict[str, Any]]:
+    """Every incident the user may see (map, timeline, exports); restricted ones returned are
+    logged (`via`; None for aggregate uses such as counts that show no record)."""
     require(user, Right.READ)
-    allowed = clearance(user)
-    wanted = tuple(s for s in query.sensitivities if s in allowed) if query.sensitivities else allowed
+    wanted = _wanted_levels(user, query.sensitivities)
     if not wanted:
         return []
-    stop = None if limit is None else offset + limit
-    with ports.uow(read_only=True) as tx:  # streamed, so a page never loads every incident
-        page = list(islice(tx.incidents.iter_incidents(replace(query, sensitivities=_narrowing(wanted))), offset, stop))
+    with ports.uow(read_only=True) as tx:  # streamed
+        found = list(tx.incidents.iter_incidents(replace(query, sensitivities=_narrowing(wanted))))
+        links = tx.incidents.links_by_incident([i.id for i in found])
+    _log_listed(ports, user, "incident", [i.id for i in found if i.sensitivity.value == "restricted"], via)
+    return [{**i.to_record(), "links": [link.to_record() for link in links.get(i.id, [])]} for i in found]
+
+
+def page_incidents(ports: ArchivePorts, user: User, query: IncidentFilter, offset: int = 0, limit: int = 50,
+                   via: str | None = "web") -> tuple[list[dict[str, Any]], int]:
+    """One page of the incidents the user may see and their number, paged and counted in SQL;
+    restricted ones shown are logged."""
+    require(user, Right.READ)
+    wanted = _wanted_levels(user, query.sensitivities)
+    if not wanted:
+        return [], 0
+    with ports.uow(read_only=True) as tx:
+        page, total = tx.incidents.page_incidents(replace(query, sensitivities=_narrowing(wanted)), offset, limit)
         links = tx.incidents.links_by_incident([i.id for i in page])
     _log_listed(ports, user, "incident", [i.id for i in page if i.sensitivity.value == "restricted"], via)
-    return [{**i.to_record(), "links": [link.to_record() for link in links.get(i.id, [])]} for i in page]
+    return [{**i.to_record(), "links": [link.to_record() for link in links.get(i.id, [])]} for i in page], total
 
 
-def _hit_visible(user: User, hit: SearchHit, levels: dict[tuple[str, str], str]) -> bool:
-    level = levels.get((hit.kind, hit.record_id), "internal")
-    return user.can_view(level)
+def _wanted_levels(user: User, asked: tuple[str, ...]) -> tuple[str, ...]:
+    allowed = clearance(user)
+    return tuple(s for s in asked if s in allowed) if asked else allowed
+
+
+def _hit_visible(user: User, hit: SearchHit, levels: dict[str, str]) -> bool:
+    return user.can_view(levels.get(hit.record_id, "restricted"))  # a record of unknown level is not shown
 
 
 def visible_search(ports: ArchivePorts, user: User, query: str, filters: SearchFilters | None = None,
@@ -168,20 +251,17 @@ def visible_search(ports: ArchivePorts, user: User, query: str, filters: SearchF
     For users cleared for restricted records this is the index's answer. For the others, the index's
     facets would count (and name the places and sources of) restricted records, so the first
     FILTER_WINDOW hits are read, the invisible ones dropped, and the facets counted from what is
-    left. The total is exact within the window; beyond it only posts and captures (which have no
-    sensitivity) are counted, so it may undercount but never counts a restricted record."""
+    left. The total is exact within the window and counts nothing beyond it, so it may undercount
+    but never counts a restricted record."""
     require(user, Right.READ)
     if user.restricted_access:
         results = search(ports, query, filters, order, limit, offset)
-        seen = _levels_of(ports, [h.record_id for h in results.hits if h.kind in ("evidence", "incident")])
-        shown = [h.record_id for h in results.hits
-                 if h.kind in ("evidence", "incident") and seen.get(h.record_id) == "restricted"]
+        seen = _levels_of(ports, [h.record_id for h in results.hits])
+        shown = [h.record_id for h in results.hits if seen.get(h.record_id) == "restricted"]
         _log_listed(ports, user, "search", shown, via)
         return results
     window = search(ports, query, filters, order, FILTER_WINDOW, 0)
-    checked = [h for h in window.hits if h.kind in ("evidence", "incident")]
-    known = _levels_of(ports, [h.record_id for h in checked])
-    levels = {(h.kind, h.record_id): known.get(h.record_id, "restricted") for h in checked}
+    levels = _levels_of(ports, [h.record_id for h in window.hits])
     kept = [h for h in window.hits if _hit_visible(user, h, levels)]
     facets: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
     for hit in kept:
@@ -190,27 +270,12 @@ def visible_search(ports: ArchivePorts, user: User, query: str, filters: SearchF
                             ("place", hit.place), ("state", hit.state), ("month", month)):
             if value:
                 facets[name][value] += 1
-    beyond = _open_kinds_beyond(ports, query, filters, window)
-    return SearchResults(total=len(kept) + beyond, hits=kept[offset:offset + limit],
+    return SearchResults(total=len(kept), hits=kept[offset:offset + limit],
                          facets={k: c.most_common() for k, c in facets.items()}, order=window.order)
 
 
-def _open_kinds_beyond(ports: ArchivePorts, query: str, filters: SearchFilters | None,
-                       window: SearchResults) -> int:
-    """How many posts and captures match past the window (evidence and incidents there are unchecked)."""
-    if window.total <= len(window.hits):
-        return 0
-    base = filters or SearchFilters()
-    asked = base.include.get("kind")
-    kinds = [k for k in OPEN_KINDS if (not asked or k in asked) and k not in base.exclude.get("kind", [])]
-    if not kinds:
-        return 0
-    counted = search(ports, query, replace(base, include={**base.include, "kind": kinds}), window.order, 1, 0).total
-    return max(0, counted - sum(1 for h in window.hits if h.kind in kinds))
-
-
 def _levels_of(ports: ArchivePorts, record_ids: list[str]) -> dict[str, str]:
-    """The sensitivity of each id naming an item or incident (others absent), in one read."""
+    """The sensitivity of each id naming an item, incident, post or capture (others absent), in one read."""
     if not record_ids:
         return {}
     with ports.uow(read_only=True) as tx:
@@ -262,14 +327,15 @@ def parse_when(value: object) -> datetime | None:
 
 
 def check_target_visible(ports: ArchivePorts, user: User, reference: str) -> None:
-    """Before linking: an evidence item the user may not see is reported as not found."""
+    """Before linking: an item, post or capture the user may not see is reported as not found."""
+    try:
+        kind, record_id = resolve_record(ports, reference)
+    except (NotFound, UsageError):
+        return  # nothing to link: the link itself reports it
     with ports.uow(read_only=True) as tx:
-        try:
-            item = tx.items.resolve(reference)
-        except (NotFound, UsageError):
-            return  # not an item: posts and captures are visible to all signed-in users
-    if not user.can_view(item.sensitivity.value):
-        raise _hidden("evidence item", reference)
+        level = tx.accounts.record_sensitivity(kind, record_id) or "restricted"
+    if not user.can_view(level):
+        raise _hidden("evidence item, post or capture", reference)
 
 
 def check_level(user: User, level: str | None) -> None:
@@ -279,15 +345,14 @@ def check_level(user: User, level: str | None) -> None:
 
 
 def check_package_selection(ports: ArchivePorts, user: User, incident_refs: list[str]) -> list[str]:
-    """Incident ids for a package, refused when an incident or an item it links to (which the
-    package would carry) is above the user's clearance."""
+    """Incident ids for a package, refused when an incident or an item, post or capture it links
+    to (which the package would carry) is above the user's clearance."""
     require(user, Right.EXPORT)
     ids = [check_incident_visible(ports, user, ref) for ref in incident_refs]
     with ports.uow(read_only=True) as tx:
         for incident_id in ids:
             for link in tx.incidents.links(incident_id):
-                if link.target_kind == "item":
-                    level = tx.accounts.item_sensitivity(link.target_id) or "restricted"
-                    if not user.can_view(level):
-                        raise Forbidden("a linked evidence item is restricted; ask someone cleared for it")
+                level = tx.accounts.record_sensitivity(link.target_kind, link.target_id) or "restricted"
+                if not user.can_view(level):
+                    raise Forbidden(f"a linked {link.target_kind} is restricted; ask someone cleared for it")
     return ids

@@ -199,3 +199,21 @@ def token_user(ports: ArchivePorts, token: str) -> User | None:
     if found is None or not found[1].active:
         return None
     return found[1]
+
+
+LOGIN_LIMIT = 10  # failed sign-ins per key ...
+LOGIN_WINDOW = 300.0  # ... within this many seconds; then locked out for as long
+
+
+def sign_in_locked(ports: ArchivePorts, keys: list[str], now: float) -> bool:
+    """Whether a sign-in for these keys (client address, user name) is refused for now. The
+    counters live in the database, so every server process and a restarted one agree."""
+    with ports.uow(read_only=True) as tx:
+        return tx.accounts.login_locked(keys, now)
+
+
+def count_failed_sign_in(ports: ArchivePorts, keys: list[str], now: float, limit: int = LOGIN_LIMIT,
+                         window: float = LOGIN_WINDOW) -> None:
+    """A failed sign-in: counted (not a custody entry: a flood of them must not grow the log)."""
+    with ports.uow() as tx:
+        tx.accounts.count_login_failure(keys, now, limit, window)

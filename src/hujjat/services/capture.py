@@ -139,6 +139,7 @@ def capture_summary(capture: Capture) -> dict[str, Any]:
         "title": capture.title,
         "started_at": capture.started_at.isoformat(),
         "finished_at": capture.finished_at.isoformat() if capture.finished_at else None,
+        "sensitivity": capture.sensitivity.value,
     }
 
 

@@ -29,6 +29,7 @@ def post_summary(post: Post) -> dict[str, Any]:
         "text": r.text,
         "public_link": r.public_link,
         "version": post.version,
+        "sensitivity": post.sensitivity.value,
     }
 
 

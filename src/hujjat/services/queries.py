@@ -75,13 +75,16 @@ def custody_view(entry: CustodyEntry) -> dict[str, Any]:
     }
 
 
-def item_detail(ports: ArchivePorts, reference: str) -> dict[str, Any]:
+def item_detail(ports: ArchivePorts, reference: str, custody: bool = True) -> dict[str, Any]:
+    """An item's full record; `custody=False` leaves the custody trail out (the web page reads it
+    in pages, since views of a restricted item make it grow without bound)."""
     with ports.uow(read_only=True) as tx:
         item = tx.items.resolve(reference)
         detail = item_summary(item)
         detail["metadata"] = present_records(tx.items.metadata(item.id))
         detail["acquisitions"] = [acquisition_view(a) for a in tx.items.acquisitions(item.id)]
-        detail["custody"] = [custody_view(e) for e in tx.custody.entries_for([item.id])]
+        if custody:
+            detail["custody"] = [custody_view(e) for e in tx.custody.entries_for([item.id])]
         detail["near_duplicates"] = near_duplicate_summary(tx, item.id)
     return detail
 

@@ -1,5 +1,6 @@
 """SQL repository for accounts (implements ports.accounts.AccountRepository): users, API tokens,
-web sessions, and the record-access queries of the web layer (paged item listing, sensitivity)."""
+web sessions, and the record-access queries of the web layer (paged item listing, the sensitivity
+of items, posts, captures and incidents)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hujjat.adapters.db.accounts_tables import api_tokens, users, web_sessions
+from hujjat.adapters.db.accounts_tables import api_tokens, login_failures, users, web_sessions
 from hujjat.adapters.db.field_cipher import CUSTODY_LABEL, cipher_of
 from hujjat.adapters.db.tables import acquisitions, custody_entries, items, metadata
 from hujjat.domain.accounts import ApiToken, Role, User, WebSession
 from hujjat.ports.accounts import ItemPageQuery, ItemRow
 
 ID_CHUNK = 500  # ids per IN (...) list
+VIEWED = "record.viewed"
+LEVEL_TABLES = {"item": "items", "post": "posts", "capture": "captures"}  # kinds whose level is set directly
+
+
+def _level_table(kind: str) -> sa.Table | None:
+    """The table of a kind with its own sensitivity column (None where the feature is absent)."""
+    name = LEVEL_TABLES.get(kind)
+    return metadata.tables.get(name) if name else None
 
 
 def _aware(moment: datetime) -> datetime:
@@ -114,15 +123,49 @@ class SqlAccountRepository:
     def delete_user_sessions(self, user_id: str) -> None:
         self.conn.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))
 
+    def login_locked(self, keys: list[str], now: float) -> bool:
+        found = self.conn.execute(sa.select(sa.func.count()).select_from(login_failures).where(
+            login_failures.c.key.in_(keys), login_failures.c.locked_until > now)).scalar_one()
+        return bool(found)
+
+    def count_login_failure(self, keys: list[str], now: float, limit: int, window: float) -> None:
+        """One failure for each key, atomically (an upsert: concurrent processes never lose a count);
+        a key whose window has passed starts a new one; at `limit` failures it is locked for `window`."""
+        t = login_failures
+        cutoff = now - window
+        dialect = self.conn.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+        self.conn.execute(t.delete().where(t.c.window_start < cutoff,
+                                           sa.or_(t.c.locked_until.is_(None), t.c.locked_until < now)))
+        for key in dict.fromkeys(keys):
+            stmt = insert(t).values(key=key, failures=1, window_start=now, locked_until=None)
+            stale = t.c.window_start < cutoff
+            self.conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.key], set_={
+                "failures": sa.case((stale, 1), else_=t.c.failures + 1),
+                "window_start": sa.case((stale, now), else_=t.c.window_start),
+            }))
+        self.conn.execute(t.update().where(t.c.key.in_(keys), t.c.failures >= limit,
+                                           sa.or_(t.c.locked_until.is_(None), t.c.locked_until <= now))
+                          .values(locked_until=now + window))
+
     def item_sensitivity(self, item_id: str) -> str | None:
-        value = self.conn.execute(sa.select(items.c.sensitivity).where(items.c.id == item_id)).scalar_one_or_none()
+        return self.record_sensitivity("item", item_id)
+
+    def record_sensitivity(self, kind: str, record_id: str) -> str | None:
+        table = _level_table(kind)
+        if table is None:
+            return None
+        value = self.conn.execute(sa.select(table.c.sensitivity).where(table.c.id == record_id)).scalar_one_or_none()
         return str(value) if value is not None else None
 
     def record_sensitivities(self, ids: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         wanted = list(dict.fromkeys(ids))
-        incidents = metadata.tables.get("incidents")
-        for table in (items, incidents):
+        for name in ("items", "incidents", "posts", "captures"):
+            table = metadata.tables.get(name)
             for start in range(0, len(wanted), ID_CHUNK):
                 chunk = [i for i in wanted[start:start + ID_CHUNK] if i not in found]
                 if table is None or not chunk:
@@ -132,7 +175,13 @@ class SqlAccountRepository:
         return found
 
     def set_item_sensitivity(self, item_id: str, level: str) -> None:
-        self.conn.execute(items.update().where(items.c.id == item_id).values(sensitivity=level))
+        self.set_record_sensitivity("item", item_id, level)
+
+    def set_record_sensitivity(self, kind: str, record_id: str, level: str) -> None:
+        table = _level_table(kind)
+        if table is None:
+            raise ValueError(f"records of kind {kind!r} have no sensitivity here")
+        self.conn.execute(table.update().where(table.c.id == record_id).values(sensitivity=level))
 
     def page_items(self, query: ItemPageQuery) -> tuple[list[ItemRow], int]:
         conditions: list[Any] = []
@@ -179,6 +228,24 @@ class SqlAccountRepository:
             .order_by(custody_entries.c.seq.desc()).limit(limit))
         fields = cipher_of(self.conn)
         return [{"seq": r.seq, **json.loads(fields.open_(r.body, CUSTODY_LABEL) or "{}")} for r in rows]
+
+    def custody_page(self, subject: str, views: bool, before: int | None, limit: int) -> list[dict[str, Any]]:
+        """Newest first, below seq `before`: the subject's `record.viewed` entries (`views`) or all
+        its others. Both read ix_custody_subject_action_seq (web_0004): the others as the two
+        action ranges either side of `record.viewed`, so thousands of views are never read."""
+        c = custody_entries.c
+        which = c.action == VIEWED if views else sa.or_(c.action < VIEWED, c.action > VIEWED)
+        stmt = sa.select(c.seq, c.hash, c.body).where(c.subject == subject, which)
+        if before is not None:
+            stmt = stmt.where(c.seq < before)
+        fields = cipher_of(self.conn)
+        rows = self.conn.execute(stmt.order_by(c.seq.desc()).limit(limit))
+        return [{**json.loads(fields.open_(r.body, CUSTODY_LABEL) or "{}"), "seq": r.seq, "hash": r.hash} for r in rows]
+
+    def custody_count(self, subject: str, action: str) -> int:
+        c = custody_entries.c
+        stmt = sa.select(sa.func.count()).select_from(custody_entries).where(c.subject == subject, c.action == action)
+        return int(self.conn.execute(stmt).scalar_one())
 
     def table_counts(self, names: tuple[str, ...], levels: tuple[str, ...] = ()) -> dict[str, int]:
         """Row counts of the named tables that exist in this installation; tables with a

@@ -1,5 +1,6 @@
 """Tables for accounts: users, API tokens (only a SHA-256 of each token is kept) and server-side
-web sessions (only a SHA-256 of the session id is kept, so a database leak yields no cookie)."""
+web sessions (only a SHA-256 of the session id is kept, so a database leak yields no cookie), and
+failed sign-in counters (shared by every server process)."""
 
 from __future__ import annotations
 
@@ -41,4 +42,13 @@ web_sessions = sa.Table(
     sa.Column("csrf_token", sa.String(64), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False),
+)
+
+login_failures = sa.Table(  # accounts_0002: failed sign-ins per `ip:ADDRESS` / `user:NAME`, shared by all processes
+    "login_failures",
+    metadata,
+    sa.Column("key", sa.String(320), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("window_start", sa.Float, nullable=False),  # Unix seconds
+    sa.Column("locked_until", sa.Float),  # Unix seconds; set when the limit is reached
 )

@@ -13,6 +13,7 @@ from hujjat.adapters.db.field_cipher import FieldCipher, cipher_of
 from hujjat.adapters.db.tables import items
 from hujjat.domain.captures import Capture, CaptureArtefact, CaptureState
 from hujjat.domain.errors import Ambiguous
+from hujjat.domain.evidence import Sensitivity
 from hujjat.domain.ids import ULID_RE
 
 MIN_PREFIX = 4
@@ -67,6 +68,7 @@ def _capture(row: Any, fields: FieldCipher) -> Capture:
         encoding_source=row.encoding_source,
         warnings=list(row.warnings or []),
         tool=row.tool,
+        sensitivity=Sensitivity(row.sensitivity),
     )
 
 
@@ -75,7 +77,8 @@ class SqlCaptureRepository:
         self.conn = conn
 
     def add(self, capture: Capture) -> None:
-        self.conn.execute(captures.insert().values(id=capture.id, **_row_values(capture, cipher_of(self.conn))))
+        self.conn.execute(captures.insert().values(id=capture.id, sensitivity=capture.sensitivity.value,
+                                                   **_row_values(capture, cipher_of(self.conn))))
 
     def update(self, capture: Capture) -> None:
         self.conn.execute(captures.update().where(captures.c.id == capture.id).values(**_row_values(capture, cipher_of(self.conn))))
@@ -123,3 +126,14 @@ class SqlCaptureRepository:
         )
         for row in result:
             yield _capture(row, cipher_of(self.conn))
+
+    def page(self, levels: tuple[str, ...], offset: int, limit: int) -> tuple[list[Capture], int]:
+        fields = cipher_of(self.conn)
+        # `|| ''` keeps SQLite reading the primary key newest first (the count uses the index)
+        level = captures.c.sensitivity.concat("") if self.conn.dialect.name == "sqlite" else captures.c.sensitivity
+        conditions = [level.in_(levels)] if levels else []
+        counting = [captures.c.sensitivity.in_(levels)] if levels else []
+        query = sa.select(captures).where(*conditions).order_by(captures.c.id.desc()).offset(offset).limit(limit)
+        found = [_capture(row, fields) for row in self.conn.execute(query)]
+        total = self.conn.execute(sa.select(sa.func.count()).select_from(captures).where(*counting)).scalar_one()
+        return found, int(total)

@@ -2,7 +2,7 @@
 
 Artefacts point at evidence items (the bytes live in the blob store like any other item); the
 capture row keeps what the server said (status, headers as [name, value] pairs in order) and the
-decoded page text for search.
+decoded page text for search, and its sensitivity (who may see it: services/access.py).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ captures = sa.Table(
     sa.Column("encoding_source", sa.String(16)),
     sa.Column("warnings", sa.JSON, nullable=False),
     sa.Column("tool", sa.Text),
+    sa.Column("sensitivity", sa.String(16), nullable=False, server_default="internal", index=True),  # capture_0002
 )
 
 capture_artefacts = sa.Table(

@@ -81,8 +81,8 @@ class SqlIncidentRepository:
         row = self.conn.execute(sa.select(incidents.c.record).where(incidents.c.source == source)).first()
         return self._incident(row.record) if row else None
 
-    def iter_incidents(self, query: IncidentFilter) -> Iterator[Incident]:
-        stmt = sa.select(incidents.c.record).order_by(incidents.c.start_date, incidents.c.id)
+    @staticmethod
+    def _filtered(stmt: sa.Select[Any], query: IncidentFilter) -> sa.Select[Any]:
         if query.only_reference:
             stmt = stmt.where(incidents.c.reference.is_(True))
         elif not query.include_reference:
@@ -97,8 +97,19 @@ class SqlIncidentRepository:
             stmt = stmt.where(incidents.c.start_date <= query.date_to)
         if query.type:
             stmt = stmt.where(incidents.c.type == query.type)
+        return stmt
+
+    def iter_incidents(self, query: IncidentFilter) -> Iterator[Incident]:
+        stmt = self._filtered(sa.select(incidents.c.record).order_by(incidents.c.start_date, incidents.c.id), query)
         for row in self.conn.execution_options(yield_per=1000).execute(stmt):
             yield self._incident(row.record)
+
+    def page_incidents(self, query: IncidentFilter, offset: int, limit: int) -> tuple[list[Incident], int]:
+        stmt = self._filtered(sa.select(incidents.c.record), query)
+        rows = self.conn.execute(stmt.order_by(incidents.c.start_date, incidents.c.id).offset(offset).limit(limit))
+        found = [self._incident(row.record) for row in rows]
+        total = self.conn.execute(self._filtered(sa.select(sa.func.count()).select_from(incidents), query)).scalar_one()
+        return found, int(total)
 
     def add_version(self, version: IncidentVersion) -> None:
         fields = cipher_of(self.conn)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from hujjat.adapters.db.posts_tables import chats, post_media, post_versions, posts
 from hujjat.domain.errors import Ambiguous, NotFound, UsageError
+from hujjat.domain.evidence import Sensitivity
 from hujjat.domain.posts import (
     ChatInfo,
     MediaRef,
@@ -97,6 +98,7 @@ class SqlPostRepository:
                     "reactions": r.reactions, "views": r.views, "repairs": list(r.repairs),
                     "version": post.version, "source_export": post.source_export,
                     "source_item_id": post.source_item_id, "custody_batch": batch, "created_at": post.created_at,
+                    "sensitivity": post.sensitivity.value,
                     **_current_values(r),
                 }
             )  # fmt: skip
@@ -165,6 +167,7 @@ class SqlPostRepository:
             source_export=row.source_export,
             source_item_id=row.source_item_id,
             created_at=_aware(row.created_at) or datetime.now(UTC),
+            sensitivity=Sensitivity(row.sensitivity),
         )
 
     def _select(self) -> sa.Select[Any]:
@@ -218,6 +221,20 @@ class SqlPostRepository:
         query = self._select().order_by(posts.c.chat_key, posts.c.message_id)
         for row in self.conn.execution_options(yield_per=1000).execute(query):
             yield self._post(row)
+
+    def page(self, levels: tuple[str, ...], offset: int, limit: int) -> tuple[list[Post], int]:
+        conditions: list[Any] = []
+        counting: list[Any] = []
+        if levels:
+            # The count goes through ix_posts_sensitivity; the page must not (SQLite would sort every
+            # visible post instead of reading the primary key newest first), hence `|| ''`.
+            level = posts.c.sensitivity.concat("") if self.conn.dialect.name == "sqlite" else posts.c.sensitivity
+            conditions.append(level.in_(levels))
+            counting.append(posts.c.sensitivity.in_(levels))
+        query = self._select().where(*conditions).order_by(posts.c.id.desc()).offset(offset).limit(limit)
+        found = [self._post(row) for row in self.conn.execute(query)]
+        total = self.conn.execute(sa.select(sa.func.count()).select_from(posts).where(*counting)).scalar_one()
+        return found, int(total)
 
     def custody_batch(self, post_id: str) -> str | None:
         value = self.conn.execute(sa.select(posts.c.custody_batch).where(posts.c.id == post_id)).scalar()

@@ -5,6 +5,7 @@ had is a row of post_versions (version 1 is the first seen), so an edit never ov
 evidence. post_media links a post to evidence items, or records why there is no item
 (not exported, missing, refused) with what the export declared (type, size, name).
 `custody_batch` names the custody entry subject under which the post's addition was logged.
+`sensitivity` (public, internal, restricted) decides who may see the post (services/access.py).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ posts = sa.Table(
     sa.Column("source_item_id", sa.String(26)),
     sa.Column("custody_batch", sa.String(26)),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("sensitivity", sa.String(16), nullable=False, server_default="internal", index=True),  # posts_0002
     sa.UniqueConstraint("chat_key", "message_id", name="uq_posts_chat_message"),
 )
 

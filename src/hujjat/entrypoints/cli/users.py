@@ -1,5 +1,6 @@
-"""CLI for accounts: `user add|list|set|token|revoke|password`, and the first admin that `init`
-and `demo` create (its random password is printed once)."""
+"""CLI for accounts and access: `user add|list|set|token|revoke|password`, the first admin that
+`init` and `demo` create (its random password is printed once), and `sensitivity` (the level of an
+item, post or capture)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from hujjat.services.accounts import (
     update_user,
 )
 from hujjat.services.checkpoints import sign_checkpoint
+from hujjat.services.sensitivity import change_sensitivity, resolve_record
+from hujjat.services.sensitivity import check_level as check_sensitivity
 
 user_app = typer.Typer(help="Accounts for the web application and the REST API.", no_args_is_help=True)
 
@@ -152,5 +155,27 @@ def revoke(
     out.print(f"revoked {count} token(s) of {escape(name)}")
 
 
+def sensitivity(
+    reference: Annotated[str, typer.Argument(help="Item id/sha256/prefix, post id or chat/message, capture id.")],
+    level: Annotated[str, typer.Argument(help="public, internal or restricted.")],
+    kind: Annotated[str | None, typer.Option("--kind", help="item, post or capture (default: the first that matches, "
+                                                           "in that order).")] = None,
+    archive: ArchiveOpt = DEFAULT_ARCHIVE,
+    actor: AsOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Set the sensitivity of an evidence item, a post or a web capture (a custody entry).
+    Incidents change theirs with `incident edit --sensitivity`."""
+    check_sensitivity(level)
+    with archive_session(archive, actor) as arch:
+        found_kind, record_id = resolve_record(arch.ports, reference, kind)
+        previous = change_sensitivity(arch.ports, arch.ports.actor, found_kind, record_id, level)
+    if json_out:
+        print_json({"kind": found_kind, "id": record_id, "from": previous, "to": level})
+        return
+    out.print(f"{found_kind} {record_id}: {previous} -> {level}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user")
+    app.command("sensitivity")(sensitivity)

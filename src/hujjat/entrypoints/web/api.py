@@ -25,10 +25,15 @@ from hujjat.ports.incidents import IncidentFilter
 from hujjat.ports.search import SearchFilters
 from hujjat.services.access import (
     check_level,
+    page_incidents,
     page_items,
+    set_sensitivity,
+    view_capture,
     view_incident,
     view_item,
-    visible_incidents,
+    view_post,
+    visible_captures,
+    visible_posts,
     visible_search,
 )
 from hujjat.services.accounts import as_user
@@ -54,6 +59,10 @@ class IncidentIn(BaseModel):
     subtype: str | None = Field(default=None, max_length=60)
     description: str | None = Field(default=None, max_length=20000)
     sensitivity: str = Field(default="internal", pattern="^(public|internal|restricted)$")
+
+
+class SensitivityIn(BaseModel):
+    level: str = Field(pattern="^(public|internal|restricted)$", description="public, internal or restricted")
 
 
 def _status(exc: HujjatError) -> int:
@@ -115,9 +124,9 @@ def build_api(ctx: WebContext) -> FastAPI:
                   offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
         states = (state,) if state in {s.value for s in State} else ()
-        records = visible_incidents(ctx_of(request).archive.ports, user, IncidentFilter(states=states, type=type),
-                                    offset, limit, via="api")
-        return {"incidents": records}
+        records, total = page_incidents(ctx_of(request).archive.ports, user, IncidentFilter(states=states, type=type),
+                                        offset, limit, via="api")
+        return {"total": total, "incidents": records}
 
     @api.post("/incidents", status_code=201, summary="Create an incident (editor or admin)")
     def incident_create(request: Request, body: IncidentIn, user: UserDep) -> dict[str, Any]:
@@ -149,4 +158,37 @@ def build_api(ctx: WebContext) -> FastAPI:
             "facets": {k: [[v, n] for v, n in values] for k, values in results.facets.items()},
         }
 
+    @api.get("/posts", summary="List Telegram posts the caller may see (newest first)")
+    def posts(request: Request, user: UserDep, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+              limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+        rows, total = visible_posts(ctx_of(request).archive.ports, user, offset, limit, via="api")
+        return {"total": total, "posts": rows}
+
+    @api.get("/posts/{post_id}", summary="One post: text, versions, media, custody")
+    def post(request: Request, post_id: str, user: UserDep) -> dict[str, Any]:
+        return view_post(ctx_of(request).archive.ports, user, checked_id(post_id), via="api")
+
+    @api.get("/captures", summary="List web captures the caller may see (newest first)")
+    def captures(request: Request, user: UserDep, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+        rows, total = visible_captures(ctx_of(request).archive.ports, user, offset, limit, via="api")
+        return {"total": total, "captures": rows}
+
+    @api.get("/captures/{capture_id}", summary="One web capture: artefacts, headers, custody")
+    def capture(request: Request, capture_id: str, user: UserDep) -> dict[str, Any]:
+        return view_capture(ctx_of(request).archive.ports, user, checked_id(capture_id), via="api")
+
+    for path, kind in (("evidence", "item"), ("posts", "post"), ("captures", "capture")):
+        _sensitivity_route(api, path, kind)
+
     return api
+
+
+def _sensitivity_route(api: FastAPI, path: str, kind: str) -> None:
+    """PUT /{path}/{id}/sensitivity (editor or admin): set an item's, post's or capture's level."""
+
+    @api.put(f"/{path}/{{record_id}}/sensitivity", summary=f"Set the sensitivity of one {kind} (editor or admin)",
+             operation_id=f"set_{kind}_sensitivity")
+    def change(request: Request, record_id: str, body: SensitivityIn, user: UserDep) -> dict[str, Any]:
+        set_sensitivity(ctx_of(request).archive.ports, user, kind, checked_id(record_id), body.level)
+        return {"id": record_id, "kind": kind, "sensitivity": body.level}

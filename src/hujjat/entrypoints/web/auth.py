@@ -4,7 +4,8 @@ Sessions are server-side: the cookie holds a random id (HttpOnly, SameSite=Lax, 
 https), the database keeps only its hash, and a new id is issued at every sign-in so a planted id
 is worthless (no fixation). Every state-changing form carries the session's CSRF token in a hidden
 `csrf_token` field; the sign-in form, which has no session yet, uses a double-submit cookie.
-Failed sign-ins are rate-limited per client address and per user name.
+Failed sign-ins are rate-limited per client address and per user name, with counters in the
+database shared by every server process.
 """
 
 from __future__ import annotations
@@ -112,12 +113,12 @@ def login(
         return _login_page(request, safe_next(next), "The form expired; please sign in again.", 403)
     client = f"ip:{request.client.host if request.client else '?'}"
     name_key = f"user:{username.strip().casefold()}"
-    if ctx.limiter.blocked(client, name_key):
+    if ctx.limiter.blocked(ctx.archive.ports, client, name_key):
         return _login_page(request, safe_next(next), "Too many failed attempts; wait a few minutes.", 429)
     try:
         user = authenticate(ctx.archive.ports, ctx.creds, username.strip(), password, totp)
     except AuthError:
-        ctx.limiter.failed(client, name_key)
+        ctx.limiter.failed(ctx.archive.ports, client, name_key)
         return _login_page(request, safe_next(next), "Wrong user name, password or code.", 401)
     session_id, _ = start_session(ctx.archive.ports, user, previous=request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse(safe_next(next), status_code=303)

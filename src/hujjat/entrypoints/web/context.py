@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,9 @@ from hujjat.domain.vocabulary import Taxonomy
 from hujjat.entrypoints.web.i18n import Translator, translator
 from hujjat.ports.accounts import Credentials
 from hujjat.ports.places import PlaceResolver
+from hujjat.services.accounts import LOGIN_LIMIT, LOGIN_WINDOW, count_failed_sign_in, sign_in_locked
 from hujjat.services.checkpoints import sign_checkpoint
+from hujjat.services.context import ArchivePorts
 
 if TYPE_CHECKING:
     from hujjat.entrypoints.web.jobs import JobRunner
@@ -36,29 +38,19 @@ SIGN_EVERY_SECONDS = 30.0
 
 
 class LoginLimiter:
-    """At most `limit` failed sign-ins per client address and per user name in `window` seconds."""
+    """At most `limit` failed sign-ins per client address and per user name in `window` seconds,
+    then a lock-out of `window` seconds. The counters are in the archive's database, so they hold
+    across server processes and restarts; `clock` (Unix seconds) is replaceable for tests."""
 
-    def __init__(self, limit: int = 10, window: float = 300.0) -> None:
-        self.limit, self.window = limit, window
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
-        self.lock = threading.Lock()
+    def __init__(self, limit: int = LOGIN_LIMIT, window: float = LOGIN_WINDOW,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self.failures[key]
-        while q and now - q[0] > self.window:
-            q.popleft()
-        return q
+    def blocked(self, ports: ArchivePorts, *keys: str) -> bool:
+        return sign_in_locked(ports, list(keys), self.clock())
 
-    def blocked(self, *keys: str) -> bool:
-        now = time.monotonic()
-        with self.lock:
-            return any(len(self._recent(k, now)) >= self.limit for k in keys)
-
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self.lock:
-            for k in keys:
-                self._recent(k, now).append(now)
+    def failed(self, ports: ArchivePorts, *keys: str) -> None:
+        count_failed_sign_in(ports, list(keys), self.clock(), self.limit, self.window)
 
 
 @dataclass

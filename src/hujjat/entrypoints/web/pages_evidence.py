@@ -1,5 +1,5 @@
 """Evidence pages: the browser (filters, thumbnails), one item's detail with its viewer, the bytes
-(Range-capable) and thumbnails, and changing an item's sensitivity. Reads go through
+(Range-capable) and thumbnails, the custody trail in pages, and changing an item's sensitivity. Reads go through
 services.access, which hides what the user may not see and logs views of restricted items."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from hujjat.entrypoints.web.media import serve_bytes
 from hujjat.ports.accounts import ItemPageQuery
 from hujjat.ports.protection import EncryptingStore
 from hujjat.processing.thumbnails import THUMB_MEDIA, thumbnail
-from hujjat.services.access import item_for_bytes, page_items, set_item_sensitivity, view_item
+from hujjat.services.access import custody_trail, item_for_bytes, page_items, set_sensitivity, view_item
 
 router = APIRouter()
 ID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
@@ -55,11 +55,27 @@ def evidence_list(
 
 @router.get("/evidence/{item_id}", include_in_schema=False)
 def evidence_detail(request: Request, item_id: str, user: UserDep) -> Response:
-    detail = view_item(ctx_of(request).archive.ports, user, checked_id(item_id))
+    ports = ctx_of(request).archive.ports
+    detail = view_item(ports, user, checked_id(item_id), custody=False)
     media = str(detail["media_type"]).split(";")[0]
     names = [a["original_name"] for a in detail["acquisitions"] if a.get("original_name")]
-    return render(request, "evidence_detail.html", item=detail, media=media, names=names,
+    trail = custody_trail(ports, user, "item", detail["id"])
+    return render(request, "evidence_detail.html", item=detail, media=media, names=names, trail=trail,
+                  trail_url=f"/evidence/{detail['id']}/custody", views=False,
                   can_edit=user.can(Right.EDIT_INCIDENTS), sensitivities=SENSITIVITIES)
+
+
+@router.get("/evidence/{item_id}/custody", include_in_schema=False)
+def evidence_custody(
+    request: Request, item_id: str, user: UserDep,
+    views: Annotated[bool, Query()] = False,
+    before: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
+    """More of the custody trail (or its view entries): rows for htmx, a page of its own without."""
+    trail = custody_trail(ctx_of(request).archive.ports, user, "item", checked_id(item_id), views, before)
+    template = "custody_rows.html" if request.headers.get("hx-request") else "custody.html"
+    return render(request, template, trail=trail, trail_url=f"/evidence/{item_id}/custody", views=views,
+                  record_url=f"/evidence/{item_id}")
 
 
 def _bytes(request: Request, item_id: str, user: User, download: bool) -> Response:
@@ -108,5 +124,5 @@ def evidence_sensitivity(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    set_item_sensitivity(ctx_of(request).archive.ports, user, checked_id(item_id), level)
+    set_sensitivity(ctx_of(request).archive.ports, user, "item", checked_id(item_id), level)
     return RedirectResponse(f"/evidence/{item_id}", status_code=303)

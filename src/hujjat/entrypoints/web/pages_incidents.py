@@ -20,8 +20,8 @@ from hujjat.services.access import (
     check_incident_visible,
     check_level,
     check_target_visible,
+    page_incidents,
     view_incident,
-    visible_incidents,
 )
 from hujjat.services.accounts import as_user
 from hujjat.services.incidents import (
@@ -81,8 +81,9 @@ def incidents_list(
     ctx = ctx_of(request)
     states = (state,) if state in {s.value for s in State} else ()
     query = IncidentFilter(states=states, type=type or None)
-    records = visible_incidents(ctx.archive.ports, user, query, (page - 1) * PAGE, PAGE + 1)
-    return render(request, "incidents_list.html", incidents=records[:PAGE], page=page, more=len(records) > PAGE,
+    records, total = page_incidents(ctx.archive.ports, user, query, (page - 1) * PAGE, PAGE)
+    return render(request, "incidents_list.html", incidents=records, page=page, more=page * PAGE < total,
+                  total=total, pages=max(1, -(-total // PAGE)),
                   state=state, type=type, states=[s.value for s in State], types=ctx.taxonomy().types,
                   can_edit=user.can(Right.EDIT_INCIDENTS))
 

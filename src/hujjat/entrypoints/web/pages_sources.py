@@ -1,51 +1,76 @@
-"""Posts (Telegram imports) and web captures: lists and detail pages over their read services.
-They have no sensitivity of their own yet, so every signed-in user may read them; the evidence
-items they carry keep theirs (their pages check it)."""
+"""Posts (Telegram imports) and web captures: lists and detail pages, and changing their
+sensitivity. Reads go through services.access, which hides what is above the user's clearance and
+logs views of restricted records; the evidence items they carry keep their own levels (their pages
+check them)."""
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
-from hujjat.domain.accounts import Right, User, require
-from hujjat.domain.errors import NotFound
-from hujjat.entrypoints.web.auth import page_user
+from hujjat.domain.accounts import SENSITIVITIES, Right, User
+from hujjat.entrypoints.web.auth import check_csrf, page_user
 from hujjat.entrypoints.web.context import ctx_of, render
 from hujjat.entrypoints.web.pages_evidence import checked_id
-from hujjat.services.capture import find_capture, list_captures
-from hujjat.services.post_queries import iter_post_summaries, post_detail
+from hujjat.services.access import set_sensitivity, view_capture, view_post, visible_captures, visible_posts
 
 router = APIRouter()
 UserDep = Annotated[User, Depends(page_user)]
+PageNo = Annotated[int, Query(ge=1, le=100000)]
 PAGE = 50
 
 
+def _pages(total: int) -> int:
+    return max(1, -(-total // PAGE))
+
+
 @router.get("/posts", include_in_schema=False)
-def posts_list(request: Request, user: UserDep, page: Annotated[int, Query(ge=1, le=100000)] = 1) -> Response:
-    require(user, Right.READ)
-    rows = list(islice(iter_post_summaries(ctx_of(request).archive.ports), (page - 1) * PAGE, page * PAGE + 1))
-    return render(request, "posts.html", posts=rows[:PAGE], page=page, more=len(rows) > PAGE)
+def posts_list(request: Request, user: UserDep, page: PageNo = 1) -> Response:
+    rows, total = visible_posts(ctx_of(request).archive.ports, user, (page - 1) * PAGE, PAGE)
+    return render(request, "posts.html", posts=rows, total=total, page=page, pages=_pages(total),
+                  more=page * PAGE < total)
 
 
 @router.get("/posts/{post_id}", include_in_schema=False)
 def post_page(request: Request, post_id: str, user: UserDep) -> Response:
-    require(user, Right.READ)
-    return render(request, "post.html", post=post_detail(ctx_of(request).archive.ports, checked_id(post_id)))
+    post = view_post(ctx_of(request).archive.ports, user, checked_id(post_id))
+    return render(request, "post.html", post=post, can_edit=user.can(Right.EDIT_INCIDENTS),
+                  sensitivities=SENSITIVITIES)
 
 
 @router.get("/captures", include_in_schema=False)
-def captures_list(request: Request, user: UserDep) -> Response:
-    require(user, Right.READ)
-    return render(request, "captures.html", captures=list_captures(ctx_of(request).archive.ports)[-500:][::-1])
+def captures_list(request: Request, user: UserDep, page: PageNo = 1) -> Response:
+    rows, total = visible_captures(ctx_of(request).archive.ports, user, (page - 1) * PAGE, PAGE)
+    return render(request, "captures.html", captures=rows, total=total, page=page, pages=_pages(total),
+                  more=page * PAGE < total)
 
 
 @router.get("/captures/{capture_id}", include_in_schema=False)
 def capture_page(request: Request, capture_id: str, user: UserDep) -> Response:
-    require(user, Right.READ)
-    found = find_capture(ctx_of(request).archive.ports, checked_id(capture_id))
-    if found is None:
-        raise NotFound("no such capture")
-    return render(request, "capture.html", capture=found)
+    capture = view_capture(ctx_of(request).archive.ports, user, checked_id(capture_id))
+    return render(request, "capture.html", capture=capture, can_edit=user.can(Right.EDIT_INCIDENTS),
+                  sensitivities=SENSITIVITIES)
+
+
+@router.post("/posts/{post_id}/sensitivity", include_in_schema=False)
+def post_sensitivity(
+    request: Request, post_id: str, user: UserDep,
+    level: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    set_sensitivity(ctx_of(request).archive.ports, user, "post", checked_id(post_id), level)
+    return RedirectResponse(f"/posts/{post_id}", status_code=303)
+
+
+@router.post("/captures/{capture_id}/sensitivity", include_in_schema=False)
+def capture_sensitivity(
+    request: Request, capture_id: str, user: UserDep,
+    level: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    set_sensitivity(ctx_of(request).archive.ports, user, "capture", checked_id(capture_id), level)
+    return RedirectResponse(f"/captures/{capture_id}", status_code=303)
