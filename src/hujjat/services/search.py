@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 from hujjat.domain.errors import ArchiveError, HujjatError, UsageError
+from hujjat.domain.evidence import Acquisition, EvidenceItem
 from hujjat.ports.search import SearchDocument, SearchFilters, SearchIndex, SearchResults
 from hujjat.services.context import ArchivePorts
 
@@ -55,7 +56,7 @@ def refresh_records(ports: ArchivePorts, kind: str, record_ids: Sequence[str]) -
     if index is None or not record_ids:
         return 0
     if kind == "evidence":
-        documents = [d for i in record_ids if (d := evidence_document(ports, i)) is not None]
+        documents = evidence_documents(ports, record_ids)
     elif kind in ("post", "incident", "capture"):
         documents = list(index.gather(kind, list(record_ids)))
     else:
@@ -80,11 +81,18 @@ def _item_text(ports: ArchivePorts, sha256: str) -> str:
 def evidence_document(ports: ArchivePorts, item_id: str) -> SearchDocument | None:
     """What the index holds for an evidence item: its file names, sources and notes, and the
     text itself for plain-text items."""
+    found = evidence_documents(ports, [item_id])
+    return found[0] if found else None
+
+
+def evidence_documents(ports: ArchivePorts, item_ids: Sequence[str]) -> list[SearchDocument]:
+    """The documents of many items, read in one transaction (an intake batch indexes dozens)."""
     with ports.uow(read_only=True) as tx:
-        item = tx.items.get(item_id)
-        if item is None:
-            return None
-        acquisitions = tx.items.acquisitions(item_id)
+        read = [(item, tx.items.acquisitions(item.id)) for i in item_ids if (item := tx.items.get(i)) is not None]
+    return [_evidence_document(ports, item, acquisitions) for item, acquisitions in read]
+
+
+def _evidence_document(ports: ArchivePorts, item: EvidenceItem, acquisitions: list[Acquisition]) -> SearchDocument:
     names = sorted({a.original_name for a in acquisitions if a.original_name})
     notes = sorted({a.note for a in acquisitions if a.note})
     sources = [a.source for a in acquisitions if a.source]
