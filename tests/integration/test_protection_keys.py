@@ -160,3 +160,75 @@ def test_shred_takes_derivatives_unless_kept(
     assert code == 0, out + err
     assert sorted(json.loads(out)["shredded"]) == sorted([first, first_derivative, second])
     assert run(capsys, "export-file", second_derivative, str(tmp_path / "kept.jpg"), "--archive", str(root))[0] == 0
+
+
+@pytest.mark.parametrize("stop", ["before_rekey", "before_promotion"])
+def test_database_key_rotation_recovers_from_an_interruption(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, stop: str
+) -> None:
+    from hujjat.adapters.crypto import admin
+
+    key = tmp_path / "k"
+    key.write_bytes(os.urandom(32))
+    monkeypatch.setenv("HUJJAT_KEY_FILE", str(key))
+    root = tmp_path / "arch"
+    a = ("--archive", str(root))
+    assert run(capsys, "init", str(root), "--encrypt")[0] == 0
+    (tmp_path / "note.txt").write_text("database rotation statement")
+    code, out, err = run(capsys, "add", str(tmp_path / "note.txt"), "--note", "rotation-note-3310", *a)
+    assert code == 0, out + err
+    db = root / "hujjat.db"
+    first = load_keyring(root / "keys", Secret(key_file=key.read_bytes())).db_key
+
+    # Interrupted: after the new key was saved as database_next (before PRAGMA rekey), or after
+    # the file was re-encrypted (before the new key became the database key).
+    if stop == "before_rekey":
+        def broken(path: Path, ring: object) -> bytes:
+            raise OSError(5, "Input/output error")
+
+        monkeypatch.setattr(admin, "database_key_in_use", broken)
+    else:
+        real_save = admin.save_keyring
+        calls = {"n": 0}
+
+        def failing_save(ring: object, secret: Secret) -> None:
+            calls["n"] += 1
+            if calls["n"] == 4:  # two for the master key, one for database_next, then this one
+                raise OSError(28, "No space left on device")
+            real_save(ring, secret)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(admin, "save_keyring", failing_save)
+    code, _, err = run(capsys, "rekey", "--database", *a)
+    assert code == 1, err
+    monkeypatch.undo()
+    monkeypatch.setenv("HUJJAT_KEY_FILE", str(key))
+    ring = load_keyring(root / "keys", Secret(key_file=key.read_bytes()))
+    assert ring.db_key == first and ring.db_key_next is not None
+    assert admin._opens_with(db, first) is (stop == "before_rekey")
+    assert admin._opens_with(db, ring.db_key_next) is (stop == "before_promotion")
+    # The archive opens with whichever key the file uses, and verifies.
+    code, out, err = run(capsys, "verify", "--json", *a)
+    assert code == 0 and json.loads(out)["ok"], out + err
+    # Running the command again finishes the rotation.
+    code, out, err = run(capsys, "rekey", "--database", "--json", *a)
+    assert code == 0, err
+    ring = load_keyring(root / "keys", Secret(key_file=key.read_bytes()))
+    assert ring.db_key != first and ring.db_key_next is None
+    assert not admin._opens_with(db, first) and admin._opens_with(db, ring.db_key)
+    code, out, err = run(capsys, "show", "--json", json.loads(run(capsys, "list", "--json", *a)[1])["items"][0]["id"], *a)
+    assert code == 0 and "rotation-note-3310" in out, err
+    code, out, err = run(capsys, "verify", "--json", *a)
+    assert code == 0 and json.loads(out)["ok"], out + err
+    assert b"rotation-note-3310" not in db.read_bytes()
+
+
+def test_database_rekey_needs_sqlcipher(
+    tmp_path: Path, pg_database: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = tmp_path / "k"
+    key.write_bytes(os.urandom(32))
+    monkeypatch.setenv("HUJJAT_KEY_FILE", str(key))
+    root = tmp_path / "arch"
+    assert run(capsys, "init", str(root), "--encrypt", "--database", pg_database)[0] == 0
+    code, _, err = run(capsys, "rekey", "--database", "--archive", str(root))
+    assert code == 2 and "not SQLCipher" in err

@@ -10,6 +10,12 @@ over the old file, and its WAL and shared-memory files are removed; (5) `state =
 
 `rekey`: a new master key is made and saved beside the old one (`previous`), every data key is
 re-wrapped in ONE transaction, then the old master key is dropped. Objects are not rewritten.
+
+`rekey --database` (embedded SQLCipher database): a new database key is saved in the keyring as
+`database_next` BEFORE `PRAGMA rekey` re-encrypts the file with it (one SQLite transaction: the
+file is wholly under the old key or wholly under the new one), and becomes the database key only
+after. If anything stops in between, the keyring holds both keys: opening the archive tries which
+one opens the file (`database_key_in_use`), and running the command again finishes the rotation.
 """
 
 from __future__ import annotations
@@ -139,3 +145,54 @@ def rotate_master_key(ring: Keyring, table: KeyTable, secret: Secret) -> tuple[s
     ring.previous = {}
     save_keyring(ring, secret)
     return ring.master_id, count
+
+
+def _opens_with(path: Path, key: bytes) -> bool:
+    """Whether SQLCipher reads the database file at `path` with this raw key."""
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    conn = sqlcipher.connect(str(path))
+    try:
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return True
+    except sqlcipher.DatabaseError:
+        return False
+    finally:
+        conn.close()
+
+
+def database_key_in_use(path: Path, ring: Keyring) -> bytes:
+    """The key that opens the SQLCipher file while a rotation is pending (old, else new)."""
+    if ring.db_key_next is None or _opens_with(path, ring.db_key):
+        return ring.db_key
+    if _opens_with(path, ring.db_key_next):
+        return ring.db_key_next
+    raise ArchiveError(f"neither the database key nor the one being rotated in opens {path}")
+
+
+def rotate_database_key(engine: sa.Engine, path: Path, ring: Keyring, secret: Secret) -> bool:
+    """`rekey --database`: re-encrypt the SQLCipher file under a new database key, crash-safe.
+    Returns False when an interrupted rotation only had to be finished (the file already used
+    the new key)."""
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    checkpoint_wal(engine)
+    engine.dispose()
+    if ring.db_key_next is None:
+        ring.db_key_next = os.urandom(32)
+        save_keyring(ring, secret)  # (1) the new key is on disk before the file changes
+    rekeyed = False
+    if database_key_in_use(path, ring) == ring.db_key:
+        conn = sqlcipher.connect(str(path), isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA key = \"x'{ring.db_key.hex()}'\"")
+            conn.execute("PRAGMA journal_mode=DELETE")  # rekey rewrites every page in one transaction
+            conn.execute(f"PRAGMA rekey = \"x'{ring.db_key_next.hex()}'\"")  # (2)
+            conn.execute("PRAGMA journal_mode=WAL")
+        finally:
+            conn.close()
+        rekeyed = True
+    ring.db_key, ring.db_key_next = ring.db_key_next, None
+    save_keyring(ring, secret)  # (3) the new key becomes the database key
+    return rekeyed

@@ -10,7 +10,8 @@ Two random 256-bit keys are made at `init --encrypt` / `encrypt` time and stored
 The KEK comes from a passphrase with argon2id (RFC 9106; parameters and salt in the file) or from a
 key file with HKDF-SHA256 (the file holds at least 32 random bytes). Changing the passphrase only
 re-wraps these two keys. The file is replaced atomically, so a crash leaves the old or the new one.
-A master key being rotated is kept under `previous` until every data key is re-wrapped.
+A master key being rotated is kept under `previous` until every data key is re-wrapped; a
+database key being rotated in is kept under `database_next` until SQLCipher's rekey finished.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Keyring:
     master_key: bytes
     db_key: bytes
     previous: dict[str, bytes] = field(default_factory=dict)
+    db_key_next: bytes | None = None  # a database key being rotated in (`rekey --database`)
 
     def master_keys(self) -> dict[str, bytes]:
         return {**self.previous, self.master_id: self.master_key}
@@ -142,6 +144,8 @@ def save_keyring(ring: Keyring, secret: Secret) -> None:
             key_id: _wrap(kek, key, "master:" + key_id) for key_id, key in sorted(ring.previous.items())
         },
     }
+    if ring.db_key_next is not None:
+        data["database_next"] = {"wrapped": _wrap(kek, ring.db_key_next, "database-next")}
     ring.path.parent.mkdir(parents=True, exist_ok=True)
     tmp = ring.path.with_suffix(".json.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -170,6 +174,7 @@ def load_keyring(key_dir: Path, secret: Secret) -> Keyring:
         _unwrap(kek, data["master"]["wrapped"], "master:" + master_id),
         _unwrap(kek, data["database"]["wrapped"], "database"),
         {k: _unwrap(kek, v, "master:" + k) for k, v in data.get("previous", {}).items()},
+        _unwrap(kek, data["database_next"]["wrapped"], "database-next") if data.get("database_next") else None,
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from hujjat.adapters.blobs.encrypted import EncryptedStore
 from hujjat.adapters.blobs.local import LocalFolderStore
+from hujjat.adapters.crypto.admin import database_key_in_use
 from hujjat.adapters.crypto.archive import KEY_DIR, encryption_settings, is_plain_sqlite, sqlite_path
 from hujjat.adapters.crypto.key_table import KeyTable
 from hujjat.adapters.crypto.keyring import Keyring
@@ -19,10 +20,12 @@ def sqlcipher_key(extra: dict[str, Any], keyring: Keyring | None, database_url: 
     settings = encryption_settings(extra)
     if keyring is None or settings is None:
         return None
-    if settings.get("database") == "sqlcipher":
-        return keyring.db_key
     path = sqlite_path(database_url)
-    if settings.get("state") == "converting" and path is not None and not is_plain_sqlite(path):
+    if settings.get("database") == "sqlcipher" or (
+        settings.get("state") == "converting" and path is not None and not is_plain_sqlite(path)
+    ):
+        if keyring.db_key_next is not None and path is not None:
+            return database_key_in_use(path, keyring)  # `rekey --database` was interrupted
         return keyring.db_key
     return None
 

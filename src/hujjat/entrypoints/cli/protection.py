@@ -20,6 +20,7 @@ from hujjat.adapters.crypto.admin import (
     encrypt_objects,
     encrypt_sqlite,
     finish_encryption,
+    rotate_database_key,
     rotate_master_key,
 )
 from hujjat.adapters.crypto.archive import (
@@ -152,10 +153,14 @@ def register(app: typer.Typer) -> None:
         new_passphrase: Annotated[
             bool, typer.Option("--new-passphrase", help="Ask for (or read HUJJAT_NEW_PASSPHRASE) a new passphrase.")
         ] = False,
+        database: Annotated[
+            bool, typer.Option("--database", help="Also re-encrypt the embedded database under a new key (SQLCipher).")
+        ] = False,
         actor: AsOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Rotate the master key and re-wrap every data key (objects are not rewritten)."""
+        """Rotate the master key and re-wrap every data key (objects are not rewritten); with
+        --database also the SQLCipher database key. Safe to interrupt and run again."""
         root = archive.resolve()
         secret = _secret(key_file)
         if new_key_file is not None:
@@ -166,6 +171,12 @@ def register(app: typer.Typer) -> None:
         else:
             target = secret
         ring = load_keyring(root / KEY_DIR, secret)
+        config = load_config(root)
+        db_path = sqlite_path(config.database_url)
+        settings = encryption_settings(config.extra) or {}
+        if database and (db_path is None or settings.get("database") != "sqlcipher"):
+            raise UsageError("--database rotates a SQLCipher database key; this archive's database is not "
+                             "SQLCipher (on PostgreSQL the field key derives from it and is not rotated)")
         with archive_session(root, actor) as arch:
             store = arch.ports.store
             if not isinstance(store, EncryptedStore):
@@ -180,10 +191,18 @@ def register(app: typer.Typer) -> None:
                     {"old_master": old_id, "new_master": new_id, "keys_rewrapped": count,
                      "secret_changed": target is not secret},
                 )
+        rotated = None
+        if database and db_path is not None:
+            opened = open_archive(root, actor)  # opens with whichever key the file uses
+            rotated = rotate_database_key(opened.engine, db_path, ring, target)
+            with archive_session(root, actor) as arch, arch.ports.uow() as tx:
+                tx.custody.append(arch.ports.actor, "archive.database_rekeyed", arch.config.archive_id,
+                                  {"finished_interrupted_rotation": not rotated})
         if json_out:
-            print_json({"master_id": new_id, "keys_rewrapped": count})
+            print_json({"master_id": new_id, "keys_rewrapped": count, "database_rekeyed": database})
         else:
-            out.print(f"rekeyed: {count} data keys re-wrapped under master key {new_id}")
+            out.print(f"rekeyed: {count} data keys re-wrapped under master key {new_id}"
+                      + ("; database key rotated" if database else ""))
 
     @app.command()
     def shred(
