@@ -44,10 +44,10 @@ class SystemClock:
 class ProcessingMetadataReader:
     """Adapts the processing plug-ins to the MetadataReader port; imported lazily (PyAV, Pillow)."""
 
-    def __init__(self, use_exiftool: bool) -> None:
-        self.use_exiftool = use_exiftool
-        if not use_exiftool:  # `[metadata] exiftool = false`: the processing layer's documented switch
-            os.environ["HUJJAT_EXIFTOOL"] = "0"
+    def __init__(self, exiftool_mode: str) -> None:
+        self.exiftool_mode = exiftool_mode
+        if exiftool_mode != "auto":  # `[metadata] exiftool`: the processing layer's documented switch
+            os.environ["HUJJAT_EXIFTOOL"] = exiftool_mode
 
     def detect_media_type(self, path: Path) -> str:
         from hujjat.processing.metadata import detect_media_type
@@ -115,7 +115,7 @@ def _build(
         store=store,
         signer=signer,
         clock=clock,
-        metadata=ProcessingMetadataReader(config.use_exiftool),
+        metadata=ProcessingMetadataReader(config.exiftool),
         actor=actor,
         search=protect_search(  # restricted records: a blind index where fields are sealed
             SqlSearchIndex(engine, analyzer), engine, analyzer, blind_index_key(keyring, config.extra)

@@ -32,7 +32,7 @@ class ArchiveConfig:
     store: str = DEFAULT_STORE
     s3_endpoint: str | None = None
     s3_region: str | None = None
-    use_exiftool: bool = True
+    exiftool: str = "auto"  # auto | always | off: when ExifTool reads a file (processing.exiftool)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -61,7 +61,7 @@ class ArchiveConfig:
         s3 = {k: v for k, v in (("endpoint_url", self.s3_endpoint), ("region", self.s3_region)) if v}
         if s3:
             data["s3"] = s3
-        data["metadata"] = {"exiftool": self.use_exiftool}
+        data["metadata"] = {"exiftool": self.exiftool}
         data.update(self.extra)
         return data
 
@@ -87,11 +87,23 @@ def load_config(root: Path) -> ArchiveConfig:
             store=str(raw.pop("store", DEFAULT_STORE)),
             s3_endpoint=s3.get("endpoint_url"),
             s3_region=s3.get("region"),
-            use_exiftool=bool(meta.get("exiftool", True)),
+            exiftool=_exiftool_mode(meta.get("exiftool", "auto"), path),
             extra=raw,
         )
     except (KeyError, AttributeError) as exc:
         raise ArchiveError(f"{path} lacks a required setting: {exc}") from None
+
+
+def _exiftool_mode(value: object, path: Path) -> str:
+    """`[metadata] exiftool`: "auto", "always" or "off"; true and false (older archives) mean
+    "auto" and "off"."""
+    if value is True:
+        return "auto"
+    if value is False:
+        return "off"
+    if value in ("auto", "always", "off"):
+        return str(value)
+    raise ArchiveError(f'{path}: [metadata] exiftool must be "auto", "always" or "off", not {value!r}')
 
 
 def write_config(config: ArchiveConfig) -> None:

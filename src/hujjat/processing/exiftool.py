@@ -3,6 +3,10 @@
 ExifTool reads atoms and maker notes no Python library does (some QuickTime location atoms,
 Matroska headers FFmpeg refuses), and gives the fullest tag dump, stored under `raw.exiftool`.
 It is optional: when the `exiftool` program is absent, or HUJJAT_EXIFTOOL=0, nothing fails.
+HUJJAT_EXIFTOOL chooses when it runs (`mode()`): `auto` (the default) for what the Python readers
+cannot fully read (video, audio, documents, images Pillow failed on), `always` (or `1`) for every
+file, `off` (or `0`) never. An ExifTool request costs ~6-9 ms of Perl a file, more than everything
+else metadata extraction of a photo does, which is why complete photos skip it by default.
 
 Starting Perl costs ~75 ms a file, so one `exiftool -stay_open` process per Python process
 serves every request over a pipe (a few ms each). Each request has a deadline; a hung process
@@ -45,9 +49,22 @@ class ExifToolError(Exception):
     """ExifTool could not read the file or did not answer; the message is one line."""
 
 
+MODES = ("auto", "always", "off")
+
+
+def mode() -> str:
+    """When ExifTool runs, from HUJJAT_EXIFTOOL: `auto`, `always` or `off` (see the module text)."""
+    value = os.environ.get("HUJJAT_EXIFTOOL", "auto").strip().lower()
+    if value in ("0", "off", "no", "false"):
+        return "off"
+    if value in ("1", "always", "yes", "true", "on"):
+        return "always"
+    return "auto"
+
+
 def executable() -> str | None:
     """The exiftool program to use, or None when it is absent or turned off."""
-    if os.environ.get("HUJJAT_EXIFTOOL", "1").strip().lower() in ("0", "off", "no", "false"):
+    if mode() == "off":
         return None
     return shutil.which("exiftool")
 

@@ -1,14 +1,20 @@
 """Image metadata with Pillow (and pillow-heif for iPhone HEIC/HEIF): size, EXIF, GPS, XMP.
 
 Pillow opens images lazily, so reading tags never decodes pixels. After the tags are read the
-pixel data is decoded once as an integrity check (JPEG at 1/8 scale through the decoder's draft
-mode, which still walks every byte of entropy-coded data), so a truncated or corrupt image is
-reported as PARTIAL with the reason instead of passing as sound. Pillow's decompression-bomb
+image is checked for completeness, so a truncated image is reported as PARTIAL with the reason
+instead of passing as sound: a JPEG by walking its marker segments to the first scan and finding
+the end-of-image marker after it (entropy-coded data escapes every 0xFF, so the first FF D9 after
+the scan header is the real end; 0.1 ms instead of 5-9 ms for decoding a phone photo at 1/8 scale,
+which is what made metadata the slowest step of ingest), other formats by decoding the pixels once.
+A JPEG complete in structure but with corrupt entropy data is not caught: libjpeg only warns on
+those, and Pillow's decode check let them pass as well. Pillow's decompression-bomb
 guard stays on: a bomb is recorded as the reason the image could not be read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 import warnings
 from decimal import Decimal
 from pathlib import Path
@@ -203,6 +209,12 @@ def _decode_check(image: Image.Image, problems: list[str]) -> None:
         return
     if image.format == "HEIF":
         return  # libheif fills missing tiles of a truncated HEIC silently: decoding proves nothing
+    filename = getattr(image, "filename", None)  # set by Image.open(path)
+    if image.format == "JPEG" and isinstance(filename, str) and filename:
+        problem = jpeg_truncation(Path(filename))
+        if problem:
+            problems.append(f"image data unreadable: {problem}")
+        return
     try:
         if image.format == "JPEG":
             image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
@@ -211,3 +223,40 @@ def _decode_check(image: Image.Image, problems: list[str]) -> None:
         raise
     except Exception as error:  # noqa: BLE001 - decoders raise OSError, SyntaxError, ValueError...
         problems.append(f"image data unreadable: {one_line(error)}")
+
+
+def jpeg_truncation(path: Path) -> str | None:
+    """Why the JPEG at `path` is incomplete, or None when its structure runs to an end-of-image
+    marker after the first scan. Segment lengths are followed, so an EXIF thumbnail's own end
+    marker (inside APP1) is never mistaken for the image's."""
+    with (
+        path.open("rb") as handle,
+        contextlib.suppress(ValueError),  # ValueError: mmap of an empty file
+        mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data,
+    ):
+        return _jpeg_truncation(data)
+    return "image file is truncated: empty"
+
+
+def _jpeg_truncation(data: mmap.mmap) -> str | None:
+    size, position = len(data), 2  # after SOI (FF D8), which Pillow already recognised
+    while position + 1 < size:
+        if data[position] != 0xFF:
+            return f"image file is truncated or corrupt: no marker at byte {position}"
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            position += 1
+            continue
+        if marker == 0xDA:  # start of scan: the end-of-image marker must follow the scan data
+            if data.find(b"\xff\xd9", position + 2) < 0:
+                return "image file is truncated: no end-of-image marker after its scan data"
+            return None
+        if marker == 0xD9:
+            return "image file is truncated: ends before any scan data"
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            position += 2
+            continue
+        if position + 3 >= size:
+            break
+        position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+    return "image file is truncated: ends in its headers"

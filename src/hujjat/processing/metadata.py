@@ -2,7 +2,8 @@
 
 `detect_media_type(path)` judges the MIME type from content (see media_types). Then
 `extract_metadata(path, media_type)` runs the reader for the kind of media (Pillow +
-pillow-heif for images, PyAV for video and audio), then ExifTool when installed, which adds its
+pillow-heif for images, PyAV for video and audio), then ExifTool when installed and wanted
+(`exiftool.mode()`: by default for everything but images Pillow read completely), which adds its
 full dump and fills in what the first reader could not find. It never raises: an unreadable file
 gives status FAILED with a one-line `error`, a partly readable one PARTIAL.
 
@@ -64,7 +65,7 @@ def _extract(path: Path, media_type: str) -> MetadataRecord:
     findings = Findings()
     raw: dict[str, Any] = {}
     status, error = _primary_reader(path, media_type, findings, raw)
-    tool = exiftool.shared() if not media_type.startswith("text/") else None
+    tool = exiftool.shared() if _wants_exiftool(media_type, status) else None
     if tool is not None:
         try:
             dump = tool.dump(path)
@@ -76,7 +77,18 @@ def _extract(path: Path, media_type: str) -> MetadataRecord:
             if status is MetadataStatus.FAILED and filled:
                 status = MetadataStatus.PARTIAL
     data = _assemble(findings, raw, media_type)
-    return MetadataRecord(EXTRACTOR, extractor_version(), status, data, error)
+    used = tool.version() if tool is not None else ("not needed" if exiftool.executable() else "absent")
+    return MetadataRecord(EXTRACTOR, f"{_library_versions()}; exiftool {used}", status, data, error)
+
+
+def _wants_exiftool(media_type: str, status: MetadataStatus) -> bool:
+    """ExifTool adds nothing worth 6-9 ms a file to an image Pillow read completely (its EXIF,
+    GPS and XMP are all read) unless `always` asks for its full dump on every file."""
+    if media_type.startswith("text/"):
+        return False
+    if exiftool.mode() == "always":
+        return True
+    return not (media_type.startswith("image/") and status is MetadataStatus.OK)
 
 
 def _primary_reader(
@@ -122,7 +134,9 @@ def _assemble(findings: Findings, raw: dict[str, Any], media_type: str) -> dict[
 
 def extractor_version() -> str:
     """The rules version and the versions of every reader, e.g. '1; pillow 13.0.0; av 18.1.0;
-    ffmpeg/libavformat 62.12.102; exiftool 12.57' (exiftool 'absent' when not installed)."""
+    ffmpeg/libavformat 62.12.102; exiftool 12.57' (exiftool 'absent' when not installed or turned
+    off). A record names the ExifTool version only when ExifTool read that file ('not needed'
+    where it was skipped)."""
     tool = exiftool.shared()
     return f"{_library_versions()}; exiftool {tool.version() if tool else 'absent'}"
 
