@@ -329,3 +329,75 @@ def test_put_works_in_a_forked_child(tmp_path: Path) -> None:
         pytest.fail("put hung in a forked child")
     assert child.exitcode == 0
     assert store.size(hashlib.sha256(b"child" * MiB).hexdigest()) == 5 * MiB
+
+
+# -- staging: many objects, one durability barrier (LocalFolderStore) --------------------------
+
+
+def test_staged_objects_appear_only_when_published(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hujjat.adapters.blobs import common, local
+    from hujjat.ports import StagingBlobStore
+
+    store = LocalFolderStore(tmp_path / "store")
+    assert isinstance(store, StagingBlobStore)
+    syncs: list[str] = []
+    real_sync = common.sync_filesystem
+    monkeypatch.setattr(local, "sync_filesystem", lambda folder: (syncs.append(folder.name), real_sync(folder)))
+    known = store.put(io.BytesIO(b"already here"))
+    payloads = [os.urandom(1000 + i) for i in range(5)] + [b"already here"]
+    staged = [store.stage(io.BytesIO(data)) for data in payloads]
+    assert [s.sha256 for s in staged] == [hashlib.sha256(d).hexdigest() for d in payloads]
+    assert staged[-1].present and staged[-1].path is None
+    assert [sha for sha, _ in store.iter_objects()] == [known.sha256]  # nothing new under a real name
+    assert len(temp_files(store)) == 5
+    stored = store.publish(staged)
+    assert [b.created for b in stored] == [True] * 5 + [False]
+    assert syncs == ["tmp", "objects"]  # bytes durable before any name, names durable after
+    assert temp_files(store) == []
+    for data, blob in zip(payloads, stored, strict=True):
+        with store.open(blob.sha256) as handle:
+            assert handle.read() == data
+
+
+def test_staging_the_same_bytes_twice_keeps_one_object(tmp_path: Path) -> None:
+    store = LocalFolderStore(tmp_path / "store")
+    first, second = (store.stage(io.BytesIO(b"twice")) for _ in range(2))
+    assert not first.present and not second.present  # neither was published yet
+    assert [b.created for b in store.publish([first, second])] == [True, False]
+    assert len(list(store.iter_objects())) == 1 and temp_files(store) == []
+
+
+def test_failed_publish_and_discard_leave_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hujjat.adapters.blobs import local
+
+    store = LocalFolderStore(tmp_path / "store")
+    staged = [store.stage(io.BytesIO(os.urandom(100))) for _ in range(3)]
+
+    def broken_sync(folder: Path) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(local, "sync_filesystem", broken_sync)
+    with pytest.raises(OSError):
+        store.publish(staged)
+    store.discard(staged)
+    assert temp_files(store) == [] and list(store.iter_objects()) == []
+
+
+def test_process_killed_after_staging_leaves_only_temporary_files(tmp_path: Path) -> None:
+    """A writer killed between stage and publish leaves `.part` files, never an object; the next
+    clean-up removes them."""
+    root = tmp_path / "store"
+    code = (
+        "import io, os, sys\n"
+        "from pathlib import Path\n"
+        "from hujjat.adapters.blobs import LocalFolderStore\n"
+        "store = LocalFolderStore(Path(sys.argv[1]))\n"
+        "for i in range(4): store.stage(io.BytesIO(os.urandom(5000)))\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    child = subprocess.run([sys.executable, "-c", code, str(root)], check=False)
+    assert child.returncode == -signal.SIGKILL
+    store = LocalFolderStore(root)
+    assert len(temp_files(store)) == 4
+    assert list(store.iter_objects()) == []
+    assert store.clean_temporary() == 4 and temp_files(store) == []

@@ -131,6 +131,35 @@ def test_file_that_shrinks_while_read_is_not_recorded(sqlite_archive: Path, tmp_
     assert not list((sqlite_archive / "store" / "tmp").glob("*.part"))
 
 
+def test_batch_that_cannot_be_made_durable_is_reported_and_not_recorded(
+    sqlite_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The filesystem sync before a batch's records fails (an I/O error, a full disk): every file
+    of that batch is reported failed, nothing of it is named or recorded, and a re-run adds it."""
+    from hujjat.adapters.blobs import local
+    from hujjat.bootstrap import open_archive
+    from hujjat.services.intake import IntakeRequest, ingest_paths
+
+    files = make_tree(tmp_path / "in", 5)
+
+    def broken_sync(folder: Path) -> None:
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(local, "sync_filesystem", broken_sync)
+        arch = open_archive(sqlite_archive)
+        summary = ingest_paths(arch.ports, [tmp_path / "in"], IntakeRequest())
+        arch.close()
+    assert sorted(o.status for o in summary.outcomes) == ["failed"] * len(files)
+    assert all("Input/output error" in (o.message or "") for o in summary.outcomes)
+    assert listing(sqlite_archive) == []
+    assert not list((sqlite_archive / "store" / "tmp").glob("*.part"))
+    assert not [p for p in (sqlite_archive / "store" / "objects").rglob("*") if p.is_file()]
+    rerun = run_cli("add", str(tmp_path / "in"), "--json", archive=sqlite_archive)
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(listing(sqlite_archive)) == len(files)
+
+
 def test_corrupt_media_is_kept_with_failed_metadata(archive: Path, cli: Cli, tmp_path: Path) -> None:
     from hujjat.processing import synthetic
 

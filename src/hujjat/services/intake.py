@@ -1,14 +1,16 @@
 """Ingesting files: stream each into the content-addressed store, then record item, acquisition,
-metadata and custody entries in one transaction per file.
+metadata and custody entries, a batch of files per transaction.
 
-Order matters for crash safety: the blob is complete under its real name before any record points
-at it, and the records of one file commit together. A process killed at any moment leaves at most
+Order matters for crash safety: the blob is complete and durable under its real name before any
+record points at it (a staging store makes a whole batch durable with one filesystem sync just
+before its transaction), and the records of one batch commit together. A process killed at any moment leaves at most
 an unreferenced blob, which re-running the same command adopts; re-running never doubles anything
 because an identical acquisition is recognised (Acquisition.key).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +22,7 @@ from typing import BinaryIO, Protocol
 from hujjat.domain.canonical import canonical_bytes, sha256_hex
 from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord, StoredBlob
 from hujjat.domain.ids import new_id
-from hujjat.ports import Transaction
+from hujjat.ports import ProgressCallback, StagedBlob, StagingBlobStore, Transaction
 from hujjat.services.context import ArchivePorts
 from hujjat.services.dedup import fingerprint_and_match
 from hujjat.services.file_walk import Candidate, Skip, walk
@@ -116,6 +118,7 @@ class PreparedBlob:
     fallback: Path | None
     media_type: str | None = None
     extracted: MetadataRecord | None = None
+    staged: StagedBlob | None = None  # bytes a staging store still has to publish
 
 
 def ingest_paths(
@@ -148,31 +151,57 @@ def ingest_paths(
     batch: list[PreparedBlob] = []
     last_flush = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for prepared in pool.map(lambda c: prepare_file(ports, c, request, observer), candidates):
-            if isinstance(prepared, IntakeOutcome):
-                report([prepared])
-                continue
-            batch.append(prepared)
-            if len(batch) >= BATCH_FILES or time.monotonic() - last_flush > BATCH_SECONDS:
+        try:
+            for prepared in pool.map(lambda c: prepare_file(ports, c, request, observer), candidates):
+                if isinstance(prepared, IntakeOutcome):
+                    report([prepared])
+                    continue
+                batch.append(prepared)
+                if len(batch) >= BATCH_FILES or time.monotonic() - last_flush > BATCH_SECONDS:
+                    report(record_blobs(ports, batch))
+                    batch, last_flush = [], time.monotonic()
+            if batch:
                 report(record_blobs(ports, batch))
-                batch, last_flush = [], time.monotonic()
-        if batch:
-            report(record_blobs(ports, batch))
+        except BaseException:  # interrupted: what this batch staged is not anyone's object yet
+            _discard(ports, batch)
+            raise
     return summary
+
+
+def _discard(ports: ArchivePorts, batch: list[PreparedBlob]) -> None:
+    staged = [p.staged for p in batch if p.staged is not None]
+    if staged and isinstance(ports.store, StagingBlobStore):
+        ports.store.discard(staged)
 
 
 def prepare_file(
     ports: ArchivePorts, candidate: Candidate, request: IntakeRequest, observer: IntakeObserver | None = None
 ) -> PreparedBlob | IntakeOutcome:
     path = candidate.path
-    progress = observer.advance if observer else None
     try:
-        with path.open("rb", buffering=0) as handle:  # raw reads straight into the store's buffers
-            blob = ports.store.put(_CheckedReader(handle, candidate.size), progress)  # type: ignore[arg-type]
+        blob, staged = store_file(ports, path, candidate.size, observer.advance if observer else None)
     except OSError as exc:
         return IntakeOutcome(str(path), "failed", message=exc.strerror or str(exc))
     mtime = datetime.fromtimestamp(candidate.mtime_ns / 1e9, UTC)
-    return prepare_blob(ports, blob, request, path=str(path), name=path.name, mtime=mtime, fallback=path)
+    return prepare_blob(
+        ports, blob, request, path=str(path), name=path.name, mtime=mtime, fallback=path, staged=staged
+    )
+
+
+def store_file(
+    ports: ArchivePorts, path: Path, expected_size: int | None = None, progress: ProgressCallback | None = None
+) -> tuple[StoredBlob, StagedBlob | None]:
+    """Stream a file into the store: staged (made durable and named with its batch by
+    record_blobs) where the store can, else put at once. A file whose length changes while it is
+    read (against `expected_size`, or its size when opened) raises FileChangedWhileReading."""
+    store = ports.store
+    with path.open("rb", buffering=0) as handle:  # raw reads straight into the store's buffers
+        size = expected_size if expected_size is not None else os.fstat(handle.fileno()).st_size
+        reader = _CheckedReader(handle, size)
+        if isinstance(store, StagingBlobStore):
+            staged = store.stage(reader, progress)  # type: ignore[arg-type]
+            return StoredBlob(staged.sha256, staged.size, created=not staged.present), staged
+        return store.put(reader, progress), None  # type: ignore[arg-type]
 
 
 def prepare_blob(
@@ -184,9 +213,11 @@ def prepare_blob(
     name: str | None,
     mtime: datetime | None,
     fallback: Path | None = None,
+    staged: StagedBlob | None = None,
 ) -> PreparedBlob:
-    """Read media type and metadata, unless the archive already holds these bytes as an item."""
-    prepared = PreparedBlob(blob, request, path, name, mtime, fallback)
+    """Read media type and metadata, unless the archive already holds these bytes as an item.
+    Staged bytes are read from the store's own copy, not from a source that may change."""
+    prepared = PreparedBlob(blob, request, path, name, mtime, fallback, staged=staged)
     known = None
     if not blob.created:  # content was in the store already: usually an item, unless a crash orphaned it
         with ports.uow(read_only=True) as tx:
@@ -194,7 +225,7 @@ def prepare_blob(
     if known is not None:
         prepared.media_type = known.media_type
         return prepared
-    local = ports.store.local_path(blob.sha256) or fallback
+    local = (staged.path if staged is not None else None) or ports.store.local_path(blob.sha256) or fallback
     if local is not None:
         prepared.media_type = ports.metadata.detect_media_type(local)
         prepared.extracted = ports.metadata.extract(local, prepared.media_type)
@@ -221,13 +252,17 @@ def record_blob(
 
 
 def record_blobs(ports: ArchivePorts, batch: list[PreparedBlob]) -> list[IntakeOutcome]:
-    """Record prepared blobs in one transaction; then index and fingerprint what is new."""
-    outcomes: list[IntakeOutcome] = []
+    """Publish what the batch staged, record the batch in one transaction; then index and
+    fingerprint what is new. One outcome per prepared blob, in the batch's order."""
+    failed = _publish(ports, batch)
+    recorded: dict[int, IntakeOutcome] = {}
     followups: list[tuple[EvidenceItem, bool, bool, Path | None]] = []
     with ports.uow() as tx:
-        for prepared in batch:
+        for index, prepared in enumerate(batch):
+            if index in failed:
+                continue
             outcome, item, created = _record_one(ports, tx, prepared)
-            outcomes.append(outcome)
+            recorded[index] = outcome
             followups.append((item, created, outcome.new_acquisition, prepared.fallback))
     if ports.search is not None:  # names and notes of every acquisition are searchable: one index write
         fresh = dict.fromkeys(item.id for item, _, new_acq, _ in followups if new_acq)  # unique, in order
@@ -235,7 +270,29 @@ def record_blobs(ports: ArchivePorts, batch: list[PreparedBlob]) -> list[IntakeO
     for item, created, _, fallback in followups:
         if created and ports.fingerprints is not None:  # near-duplicate fingerprint and match (services/dedup)
             fingerprint_and_match(ports, item.id, ports.store.local_path(item.sha256) or fallback, item.media_type)
-    return outcomes
+    return [failed.get(index) or recorded[index] for index in range(len(batch))]
+
+
+def _publish(ports: ArchivePorts, batch: list[PreparedBlob]) -> dict[int, IntakeOutcome]:
+    """Make the staged bytes of the batch durable under their real names (one filesystem sync for
+    all). If that fails (disk full, I/O error) nothing staged is kept and each staged file is
+    reported failed (by its index in the batch); the rest of the batch is still recorded."""
+    staged = {i: p.staged for i, p in enumerate(batch) if p.staged is not None}
+    store = ports.store
+    if not staged or not isinstance(store, StagingBlobStore):
+        return {}
+    try:
+        published = store.publish(list(staged.values()))
+    except OSError as exc:
+        store.discard(list(staged.values()))
+        reason = f"could not be stored: {exc.strerror or exc}"
+        return {
+            i: IntakeOutcome(batch[i].path or batch[i].name or batch[i].blob.sha256, "failed", message=reason)
+            for i in staged
+        }
+    for index, blob in zip(staged, published, strict=True):
+        batch[index].blob, batch[index].staged = blob, None
+    return {}
 
 
 def _record_one(

@@ -38,7 +38,14 @@ from hujjat.domain.posts import (
 )
 from hujjat.ports.posts import PostSource, PostState
 from hujjat.services.context import ArchivePorts
-from hujjat.services.intake import IntakeRequest, PreparedBlob, prepare_blob, record_blob, record_blobs
+from hujjat.services.intake import (
+    IntakeRequest,
+    PreparedBlob,
+    prepare_blob,
+    record_blob,
+    record_blobs,
+    store_file,
+)
 from hujjat.services.search import refresh_records
 
 BATCH = 500
@@ -203,9 +210,8 @@ def _prepare_media(
         status = location.status or MediaStatus.MISSING
         return PostMedia(post_id, ref.role, status, ref, reason=location.reason)
     try:
-        with location.path.open("rb") as handle:
-            blob = ports.store.put(handle)
         mtime = datetime.fromtimestamp(location.path.stat().st_mtime, UTC)
+        blob, staged = store_file(ports, location.path)
     except OSError as exc:
         return PostMedia(post_id, ref.role, MediaStatus.FAILED, ref, reason=exc.strerror or str(exc))
     prepared = prepare_blob(
@@ -216,6 +222,7 @@ def _prepare_media(
         name=Path(ref.path or "").name,
         mtime=mtime,
         fallback=location.path,
+        staged=staged,
     )
     return PostMedia(post_id, ref.role, MediaStatus.STORED, ref, None, blob.sha256, blob.size), prepared
 
@@ -227,7 +234,11 @@ def _record_media(ports: ArchivePorts, prepared: list[PostMedia | tuple[PostMedi
     rows: list[PostMedia] = []
     for entry in prepared:
         if isinstance(entry, tuple):
-            rows.append(replace(entry[0], item_id=next(outcomes).item_id))
+            outcome = next(outcomes)
+            if outcome.status == "failed":  # the store could not make the bytes durable
+                rows.append(replace(entry[0], status=MediaStatus.FAILED, reason=outcome.message, sha256=None, size=None))
+            else:
+                rows.append(replace(entry[0], item_id=outcome.item_id))
         else:
             rows.append(entry)
     return rows

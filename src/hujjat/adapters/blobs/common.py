@@ -9,15 +9,18 @@ same constant-memory, one-pass loop.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import functools
 import hashlib
 import os
 import re
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from hujjat.domain.errors import UsageError
 from hujjat.ports import ProgressCallback
@@ -200,3 +203,34 @@ def clean_temp_folder(folder: Path) -> int:
             path.unlink()
             removed += 1
     return removed
+
+
+@functools.cache
+def _syncfs() -> Callable[[int], int] | None:
+    """libc's syncfs(2), which Python's os module lacks (Linux only), or None elsewhere."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    except OSError:  # pragma: no cover - no C library to load
+        return None
+    function = getattr(libc, "syncfs", None)
+    if function is None:  # pragma: no cover - not Linux
+        return None
+    function.argtypes = [ctypes.c_int]
+    function.restype = ctypes.c_int
+    return cast("Callable[[int], int]", function)
+
+
+def sync_filesystem(folder: Path) -> None:
+    """Make everything written to the filesystem holding `folder` durable: data, new names and
+    folders. syncfs(2) where there is one; os.sync() (every filesystem) elsewhere."""
+    function = _syncfs()
+    if function is None:  # pragma: no cover - not Linux
+        os.sync()
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if function(fd) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, f"syncfs failed: {os.strerror(code)}", str(folder))
+    finally:
+        os.close(fd)

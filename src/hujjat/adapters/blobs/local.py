@@ -3,7 +3,8 @@
 Layout: `root/objects/ab/cd/<64 hex sha256>` holds each object, read-only (0o444);
 `root/tmp/<pid>-<random>.part` holds writes in progress. Both sit on the same filesystem, so an
 object appears under its real name in one atomic step (a hard link, or a rename where links are
-not supported) only after its bytes were hashed, written and fsynced. A crash leaves at worst a
+not supported) only after its bytes were hashed, written and made durable: by an fsync of the
+file for `put`, by one sync of the whole filesystem for a batch (`stage` then `publish`). A crash leaves at worst a
 `.part` file, which `clean_temporary` removes once its writer is gone and which is never listed
 as an object.
 """
@@ -14,7 +15,7 @@ import builtins
 import contextlib
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO
@@ -28,10 +29,11 @@ from hujjat.adapters.blobs.common import (
     object_parts,
     open_temp,
     remove_quietly,
+    sync_filesystem,
 )
 from hujjat.domain.errors import IntegrityError
 from hujjat.domain.evidence import StoredBlob
-from hujjat.ports import ProgressCallback
+from hujjat.ports import ProgressCallback, StagedBlob
 
 OBJECT_MODE = 0o444
 # Errors os.link gives on filesystems without hard links (some FUSE, SMB and FAT mounts).
@@ -76,20 +78,63 @@ class LocalFolderStore:
             finally:
                 os.close(fd)
             temp.chmod(OBJECT_MODE)
-            created = self._publish(temp, self._path(sha256))
+            created = self._publish(temp, self._path(sha256), durable=True)
         except BaseException:
             remove_quietly(temp)
             raise
         return StoredBlob(sha256=sha256, size=size, created=created)
 
-    def _publish(self, temp: Path, final: Path) -> bool:
+    def stage(self, source: BinaryIO, progress: ProgressCallback | None = None) -> StagedBlob:
+        """Hash and write `source` to a temporary file, not yet durable nor named (see publish)."""
+        temp, fd = open_temp(self.temp_dir)
+        try:
+            try:
+                sha256, size = copy_hashing(source, fd, progress)
+            finally:
+                os.close(fd)
+            if self._path(sha256).exists():
+                remove_quietly(temp)
+                return StagedBlob(sha256, size, present=True, path=None)
+            temp.chmod(OBJECT_MODE)
+        except BaseException:
+            remove_quietly(temp)
+            raise
+        return StagedBlob(sha256, size, present=False, path=temp)
+
+    def publish(self, staged: Sequence[StagedBlob]) -> list[StoredBlob]:
+        """Sync the filesystem (every staged file's bytes become durable), link each under its
+        real name, sync again (the names become durable). Two syncs per batch, not 3-4 fsyncs
+        per object."""
+        fresh = [s for s in staged if not s.present and s.path is not None]
+        if fresh:
+            sync_filesystem(self.temp_dir)
+        stored: list[StoredBlob] = []
+        try:
+            for item in staged:
+                created = False
+                if not item.present and item.path is not None:
+                    created = self._publish(item.path, self._path(item.sha256), durable=False)
+                stored.append(StoredBlob(item.sha256, item.size, created=created))
+        except BaseException:
+            self.discard(staged)
+            raise
+        if any(blob.created for blob in stored):
+            sync_filesystem(self.objects)
+        return stored
+
+    def discard(self, staged: Sequence[StagedBlob]) -> None:
+        for item in staged:
+            if item.path is not None:
+                remove_quietly(item.path)
+
+    def _publish(self, temp: Path, final: Path, *, durable: bool) -> bool:
         """Give the finished temporary file its real name unless that name exists (write-once).
 
         A hard link fails atomically when the name is taken, so two writers racing with the same
         content both succeed and leave exactly one object. Where links are unsupported, an
         existence check then an atomic rename does the same: a rename that loses the race
         replaces the object with identical bytes."""
-        self._make_folders(final.parent)
+        self._make_folders(final.parent, durable=durable)
         try:
             os.link(temp, final)
             created = True
@@ -102,12 +147,13 @@ class LocalFolderStore:
             if created:
                 temp.replace(final)
         remove_quietly(temp)
-        if created:
+        if created and durable:
             _fsync_dir(final.parent)
         return created
 
-    def _make_folders(self, folder: Path) -> None:
-        """Create the fan-out folders an object needs, fsyncing each parent that gained one."""
+    def _make_folders(self, folder: Path, *, durable: bool) -> None:
+        """Create the fan-out folders an object needs, fsyncing each parent that gained one
+        (unless the caller syncs the whole filesystem afterwards)."""
         if folder.is_dir():
             return
         missing: list[Path] = []
@@ -118,7 +164,8 @@ class LocalFolderStore:
         for path in reversed(missing):
             with contextlib.suppress(FileExistsError):
                 path.mkdir()
-            _fsync_dir(path.parent)
+            if durable:
+                _fsync_dir(path.parent)
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -46,18 +47,24 @@ def _aware(moment: datetime | None) -> datetime | None:
 def insert_if_absent(conn: sa.Connection, table: sa.Table, unique: list[str], **values: Any) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL: safe against concurrent writers
     (PostgreSQL waits for the other transaction, then skips). Returns whether a row was inserted."""
-    if conn.dialect.name == "postgresql":
+    stmt = _insert_if_absent_statement(conn.dialect.name, table, tuple(unique))
+    # rowcount is unreliable here (psycopg reports -1); RETURNING says exactly whether a row went in.
+    return conn.execute(stmt, values).first() is not None
+
+
+@functools.cache
+def _insert_if_absent_statement(dialect: str, table: sa.Table, unique: tuple[str, ...]) -> Any:
+    """Built once per table: the values come as parameters, so SQLAlchemy's compiled cache serves
+    every call (building a statement with `.values(...)` each time cost more than executing it)."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
-    elif conn.dialect.name == "sqlite":
+        return pg_insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c[unique[0]])
+    if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
-    else:
-        raise NotImplementedError(f"unsupported database dialect {conn.dialect.name}")
-    # rowcount is unreliable here (psycopg reports -1); RETURNING says exactly whether a row went in.
-    return conn.execute(stmt.returning(table.c[unique[0]])).first() is not None
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c[unique[0]])
+    raise NotImplementedError(f"unsupported database dialect {dialect}")
 
 
 def _item(row: Any) -> EvidenceItem:
@@ -84,9 +91,8 @@ class SqlItemRepository:
         return _item(row) if row else None
 
     def add(self, item: EvidenceItem) -> tuple[EvidenceItem, bool]:
-        existing = self.get_by_sha256(item.sha256)
-        if existing is not None:
-            return existing, False
+        """Insert unless these bytes are an item already (then that item, False). One statement
+        when the content is new: the insert itself says whether the sha256 was taken."""
         inserted = insert_if_absent(
             self.conn,
             items,
@@ -98,7 +104,7 @@ class SqlItemRepository:
             created_at=item.created_at,
             sensitivity=item.sensitivity.value,
         )
-        if not inserted:  # another writer stored the same content a moment ago
+        if not inserted:  # known content, or another writer stored it a moment ago
             winner = self.get_by_sha256(item.sha256)
             assert winner is not None
             return winner, False
@@ -180,15 +186,16 @@ class SqlItemRepository:
 
     def add_metadata(self, item_id: str, record: MetadataRecord, at: datetime) -> None:
         self.conn.execute(
-            item_metadata.insert().values(
-                item_id=item_id,
-                extractor=record.extractor,
-                version=record.version,
-                status=record.status.value,
-                error=record.error,
-                data=cipher_of(self.conn).seal_json(record.data, METADATA_LABEL),
-                extracted_at=at,
-            )
+            item_metadata.insert(),
+            {
+                "item_id": item_id,
+                "extractor": record.extractor,
+                "version": record.version,
+                "status": record.status.value,
+                "error": record.error,
+                "data": cipher_of(self.conn).seal_json(record.data, METADATA_LABEL),
+                "extracted_at": at,
+            },
         )
 
     def metadata(self, item_id: str) -> list[MetadataRecord]:
@@ -214,41 +221,70 @@ class SqlItemRepository:
 
 
 class SqlCustodyRepository:
+    """The custody log of one transaction.
+
+    The head row is read (and locked) once per transaction and written once, at its end
+    (`flush`, called by SqlUnitOfWork before commit): a transaction recording a batch of files
+    appends hundreds of entries, and reading and rewriting the head for each took two of every
+    three statements. Nothing else can move the head meanwhile: every write transaction holds
+    its lock (BEGIN IMMEDIATE on SQLite, the head row's FOR UPDATE lock on PostgreSQL)."""
+
     def __init__(self, conn: sa.Connection, clock: Clock) -> None:
         self.conn = conn
         self.clock = clock
+        self._head: tuple[int, str] | None = None
+        self._head_read = False
+        self._head_row = False  # whether the head row exists in the database
+        self._dirty = False
 
     def head(self) -> tuple[int, str] | None:
+        if self._head_read:
+            return self._head
         row = self.conn.execute(sa.select(custody_head.c.seq, custody_head.c.hash)).first()
         return (int(row.seq), row.hash) if row else None
+
+    def _locked_head(self) -> tuple[int, str] | None:
+        if not self._head_read:
+            row = self.conn.execute(
+                sa.select(custody_head.c.seq, custody_head.c.hash).where(custody_head.c.id == 1).with_for_update()
+            ).first()
+            self._head = (int(row.seq), row.hash) if row else None
+            self._head_row = row is not None
+            self._head_read = True
+        return self._head
 
     def append(
         self, actor: str, action: str, subject: str | None, details: dict[str, object] | None = None
     ) -> CustodyEntry:
-        row = self.conn.execute(
-            sa.select(custody_head.c.seq, custody_head.c.hash).where(custody_head.c.id == 1).with_for_update()
-        ).first()
-        head = (int(row.seq), row.hash) if row else None
         entry = next_entry(
-            head, moment=self.clock.now(), actor=actor, action=action, subject=subject, details=details
+            self._locked_head(), moment=self.clock.now(), actor=actor, action=action, subject=subject, details=details
         )
         body = entry.encode()
+        digest = sha256_hex(body)
         self.conn.execute(
-            custody_entries.insert().values(
-                seq=entry.seq,
-                hash=sha256_hex(body),
-                action=action,
-                subject=subject,
-                body=cipher_of(self.conn).seal(body.decode("utf-8"), CUSTODY_LABEL),
-            )
+            custody_entries.insert(),
+            {
+                "seq": entry.seq,
+                "hash": digest,
+                "action": action,
+                "subject": subject,
+                "body": cipher_of(self.conn).seal(body.decode("utf-8"), CUSTODY_LABEL),
+            },
         )
-        if row is None:
-            self.conn.execute(custody_head.insert().values(id=1, seq=entry.seq, hash=entry.hash))
-        else:
-            self.conn.execute(
-                custody_head.update().where(custody_head.c.id == 1).values(seq=entry.seq, hash=entry.hash)
-            )
+        self._head, self._dirty = (entry.seq, digest), True
         return entry
+
+    def flush(self) -> None:
+        """Write the head the appends of this transaction moved (once)."""
+        if not self._dirty or self._head is None:
+            return
+        seq, digest = self._head
+        if self._head_row:
+            self.conn.execute(custody_head.update().where(custody_head.c.id == 1).values(seq=seq, hash=digest))
+        else:
+            self.conn.execute(custody_head.insert().values(id=1, seq=seq, hash=digest))
+            self._head_row = True
+        self._dirty = False
 
     def iter_entries(self) -> Iterator[StoredEntry]:
         query = sa.select(custody_entries.c.seq, custody_entries.c.hash, custody_entries.c.body).order_by(
@@ -330,4 +366,6 @@ class SqlUnitOfWork:
             with conn.begin():
                 if not read_only and conn.dialect.name == "postgresql":
                     conn.execute(sa.select(custody_head.c.id).where(custody_head.c.id == 1).with_for_update())
-                yield SqlTransaction(conn, self.clock)
+                tx = SqlTransaction(conn, self.clock)
+                yield tx
+                tx.custody.flush()
