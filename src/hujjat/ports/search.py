@@ -65,10 +65,16 @@ class SearchHit:
 
 @dataclass
 class SearchResults:
+    """`approximate` True: more records matched than the index counts exactly (see
+    docs/search.md), so `total` (when filters apply) and the facet counts are estimates from a
+    uniform sample of the matches, and a relevance page is ranked within that sample; shown as
+    "about N"."""
+
     total: int
     hits: list[SearchHit]
     facets: dict[str, list[tuple[str, int]]]
     order: str
+    approximate: bool = False
 
 
 class TextAnalyzer(Protocol):

@@ -40,6 +40,16 @@ def render_fts5(node: Node) -> str:
     raise ValueError(f"cannot render {type(node).__name__} for FTS5")
 
 
+def sample_condition(column: str, stride: int) -> sa.ColumnElement[bool]:
+    """True for about one document id in `stride`, spread evenly over ids and therefore over
+    time and sources: a multiplicative hash of the id (no overflow in 64-bit integers on either
+    backend; SQLite has no XOR, so the high bits are mixed in by addition). `stride` is an int we
+    computed, never user input."""
+    stride = max(1, min(int(stride), 65_536))
+    mixed = f"(({column} + ({column} >> 28)) & 2147483647)"
+    return sa.literal_column(f"((((({mixed} * 2654435761) & 4294967295) >> 16) % {stride}) = 0)", sa.Boolean)
+
+
 def render_tsquery(node: Node) -> str:
     def term(t: Term) -> str:
         return "'" + t.text.replace("\\", "").replace("'", "''") + "'" + (":*" if t.prefix else "")
@@ -58,9 +68,28 @@ def render_tsquery(node: Node) -> str:
 
 
 class Fts5Backend:
-    """SQLite: an FTS5 table whose rowid is search_documents.id; BM25 ranking (lower is better)."""
+    """SQLite: an FTS5 table whose rowid is search_documents.id; BM25 ranking (lower is better).
+    Document ids are date keys (index.date_key), so the FTS5 rowid order is newest-first order."""
 
     name = "sqlite-fts5"
+    date_keyed = True
+
+    def count(self, conn: sa.Connection, tree: Node) -> int:
+        """How many documents the full-text part matches (streamed in C, no ranking: ~0.1 µs a match)."""
+        return int(
+            conn.execute(
+                sa.text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :q"), {"q": render_fts5(tree)}
+            ).scalar_one()
+        )
+
+    def newest(self, tree: Node) -> sa.Subquery:
+        """(id) of every match; with ORDER BY id DESC FTS5 streams them newest first and stops at the LIMIT."""
+        return (
+            sa.select(sa.literal_column("rowid").label("id"))
+            .select_from(sa.table("search_fts"))
+            .where(sa.literal_column("search_fts").op("MATCH")(sa.bindparam("fts_newest", render_fts5(tree))))
+            .subquery("n")
+        )
 
     def write_terms(self, conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -73,16 +102,18 @@ class Fts5Backend:
     def clear(self, conn: sa.Connection) -> None:
         conn.execute(sa.text("DELETE FROM search_fts"))
 
-    def matches(self, tree: Node) -> sa.Subquery:
-        """(id, score) of every matching document; lower scores rank first."""
-        return (
-            sa.select(
-                sa.literal_column("rowid").label("id"), sa.literal_column("bm25(search_fts)").label("score")
-            )
+    def matches(self, tree: Node, stride: int = 1, scored: bool = True) -> sa.Subquery:
+        """(id, score) of every matching document (of about one in `stride`: BM25 is then computed
+        for the sampled rows only; not at all unless `scored`); lower scores rank first."""
+        score: sa.ColumnElement[Any] = sa.literal_column("bm25(search_fts)" if scored else "NULL")
+        select = (
+            sa.select(sa.literal_column("rowid").label("id"), score.label("score"))
             .select_from(sa.table("search_fts"))
             .where(sa.literal_column("search_fts").op("MATCH")(sa.bindparam("fts_query", render_fts5(tree))))
-            .subquery("m")
         )
+        if stride > 1:
+            select = select.where(sample_condition("rowid", stride))
+        return select.subquery("m")
 
 
 class PostgresBackend:
@@ -90,7 +121,25 @@ class PostgresBackend:
     stemming) with a GIN index; ranked by ts_rank_cd (higher is better)."""
 
     name = "postgresql"
+    date_keyed = False
     _tsv: sa.ColumnClause[Any] = sa.literal_column("search_texts.tsv")
+
+    def _query(self, tree: Node, name: str = "ts_query") -> sa.ColumnElement[Any]:
+        return sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.bindparam(name, render_tsquery(tree)))
+
+    def count(self, conn: sa.Connection, tree: Node) -> int:
+        statement = sa.select(sa.func.count()).select_from(sa.table("search_texts")).where(
+            self._tsv.op("@@")(self._query(tree))
+        )
+        return int(conn.execute(statement).scalar_one())
+
+    def newest(self, tree: Node) -> sa.Subquery:
+        return (
+            sa.select(sa.literal_column("search_texts.id").label("id"))
+            .select_from(sa.table("search_texts"))
+            .where(self._tsv.op("@@")(self._query(tree, "ts_newest")))
+            .subquery("n")
+        )
 
     def write_terms(self, conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -105,16 +154,17 @@ class PostgresBackend:
     def clear(self, conn: sa.Connection) -> None:
         """Nothing outside the document tables."""
 
-    def matches(self, tree: Node) -> sa.Subquery:
-        query = sa.func.to_tsquery(
-            sa.literal_column("'simple'::regconfig"), sa.bindparam("ts_query", render_tsquery(tree))
-        )
-        return (
-            sa.select(sa.literal_column("search_texts.id").label("id"), (-sa.func.ts_rank_cd(self._tsv, query)).label("score"))
+    def matches(self, tree: Node, stride: int = 1, scored: bool = True) -> sa.Subquery:
+        query = self._query(tree)
+        score: sa.ColumnElement[Any] = -sa.func.ts_rank_cd(self._tsv, query) if scored else sa.null()
+        select = (
+            sa.select(sa.literal_column("search_texts.id").label("id"), score.label("score"))
             .select_from(sa.table("search_texts"))
             .where(self._tsv.op("@@")(query))
-            .subquery("m")
         )
+        if stride > 1:
+            select = select.where(sample_condition("search_texts.id", stride))
+        return select.subquery("m")
 
 
 Backend = Fts5Backend | PostgresBackend

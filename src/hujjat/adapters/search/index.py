@@ -2,13 +2,21 @@
 
 Analysis (language, terms, snippets) is done by the injected TextAnalyzer, the same for both
 backends; this module writes rows, builds filters and facets with SQLAlchemy Core (bound
-parameters only), and leaves the match itself to the backend. Facets are counted with one
-GROUP BY over the six facet columns of the matching rows, so the full-text match runs twice per
-search (once for the page, once for the counts) whatever the number of facets.
+parameters only), and leaves the match itself to the backend.
+
+Cost grows with the number of matches, so a search first counts the full-text matches (cheap,
+in the engine). Up to `exact_limit` matches, every match is read once into a temporary result
+and the page (BM25 order) and the six facet counts come from it: exact. Above it, ranking and
+facets come from a uniform sample of about `sample_size` matches (BM25 is computed for those
+only), counts are scaled and the results are marked approximate; the total stays exact when no
+filter applies. A newest-first page is exact at any size on SQLite, where document ids are date
+keys (date_key) so FTS5 streams matches newest first and stops after the page.
 """
 
 from __future__ import annotations
 
+import calendar
+import math
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -19,8 +27,16 @@ from hujjat.adapters.db.search_tables import search_documents as docs
 from hujjat.adapters.db.search_tables import search_texts as texts
 from hujjat.adapters.search.backends import backend_for
 from hujjat.adapters.search.sources import gather_documents, withheld_records
-from hujjat.domain.errors import UsageError
-from hujjat.domain.search import KINDS, QueryError, analyse_tree, check_runnable, parse_query, positive_terms
+from hujjat.domain.errors import ArchiveError, UsageError
+from hujjat.domain.search import (
+    KINDS,
+    Node,
+    QueryError,
+    analyse_tree,
+    check_runnable,
+    parse_query,
+    positive_terms,
+)
 from hujjat.ports.search import (
     FACETS,
     SearchDocument,
@@ -34,6 +50,32 @@ ORDERS = ("relevance", "date")
 MAX_LIMIT = 1000
 BATCH = 500
 _TEXT_IS_BODY = "_text_is_body"
+EXACT_LIMIT = 5_000  # up to this many full-text matches, ranking and counts are exact
+SAMPLE_SIZE = 2_000  # above it, about this many matches are ranked and counted
+NEWEST_EXTRA = 20  # rows read past a newest-first page, to hold the rest of its last second
+KEY_SHIFT = 28  # date keys: (seconds since 1970 + EPOCH_OFFSET) << KEY_SHIFT | sequence number
+SEQUENCE_LIMIT = 1 << KEY_SHIFT
+EPOCH_OFFSET = 1 << 33
+
+
+def date_key(date: datetime | None, sequence: int) -> int:
+    """The SQLite document id: ordered like (date to the second, then insertion), undated
+    documents below every dated one, so that id order is newest-first order ("nulls last").
+    Unique because the sequence number is (search_sequence); dates outside about
+    year 1700-2786 share the first or last second, which only costs the fast path its speed."""
+    if date is None:
+        return sequence
+    seconds = calendar.timegm(date.astimezone(UTC).timetuple())
+    seconds = max(1 - EPOCH_OFFSET, min(seconds, 3 * EPOCH_OFFSET - 1))
+    return ((seconds + EPOCH_OFFSET) << KEY_SHIFT) | sequence
+
+
+def _second(key: int) -> tuple[int, int]:
+    """The id range [first, last] of the second (or, undated, the single key) `key` falls in."""
+    if key < SEQUENCE_LIMIT:
+        return key, key
+    first = (key >> KEY_SHIFT) << KEY_SHIFT
+    return first, first + SEQUENCE_LIMIT - 1
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -52,16 +94,21 @@ def _facet_value(column: sa.ColumnElement[Any], value: str) -> sa.ColumnElement[
 
 
 class SqlSearchIndex:
-    def __init__(self, engine: sa.Engine, analyzer: TextAnalyzer) -> None:
+    def __init__(
+        self, engine: sa.Engine, analyzer: TextAnalyzer, exact_limit: int = EXACT_LIMIT, sample_size: int = SAMPLE_SIZE,
+    ) -> None:
         self.engine = engine
         self.analyzer = analyzer
         self.backend = backend_for(engine.dialect.name)
+        self.exact_limit = exact_limit
+        self.sample_size = sample_size
 
     # -- writing -------------------------------------------------------------------------------
     def _row(self, doc: SearchDocument, now: datetime) -> tuple[dict[str, Any], dict[str, Any], str]:
         language = (doc.language or self.analyzer.detect_language(doc.text)).lower()[:8]
         terms = self.analyzer.index_terms(doc.text, language)
         date = _aware(doc.date)
+        date = date.astimezone(UTC) if date else None  # stored as UTC: SQLite keeps no offset
         row = {
             "kind": doc.kind,
             "record_id": doc.record_id,
@@ -93,11 +140,23 @@ class SqlSearchIndex:
                 self._remove(conn, [(d.kind, d.record_id) for d in batch])
                 if not analysed:
                     continue
-                statement = docs.insert().returning(docs.c.id, sort_by_parameter_order=True)
-                ids = conn.execute(statement, [r for r, _, _ in analysed]).scalars().all()
+                if self.backend.date_keyed:
+                    ids = self._date_keys(conn, [r for r, _, _ in analysed])
+                    conn.execute(docs.insert(), [{**r, "id": i} for i, (r, _, _) in zip(ids, analysed, strict=True)])
+                else:
+                    statement = docs.insert().returning(docs.c.id, sort_by_parameter_order=True)
+                    ids = list(conn.execute(statement, [r for r, _, _ in analysed]).scalars().all())
                 pairs = list(zip(ids, analysed, strict=True))
                 conn.execute(texts.insert(), [{"id": i, **t} for i, (_, t, _) in pairs])
                 self.backend.write_terms(conn, [{"id": i, "terms": terms} for i, (_, _, terms) in pairs])
+
+    def _date_keys(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
+        """Ids for new SQLite documents from the index's sequence (in the write transaction)."""
+        first = int(conn.execute(sa.text("SELECT next FROM search_sequence")).scalar_one())
+        if first + len(rows) >= SEQUENCE_LIMIT:
+            raise ArchiveError("the search index has used up its document numbers: run `hujjat reindex`")
+        conn.execute(sa.text("UPDATE search_sequence SET next = :next"), {"next": first + len(rows)})
+        return [date_key(row["date"], first + n) for n, row in enumerate(rows)]
 
     def _remove(self, conn: sa.Connection, keys: list[tuple[str, str]]) -> list[int]:
         ids: list[int] = []
@@ -124,6 +183,8 @@ class SqlSearchIndex:
             self.backend.clear(conn)
             conn.execute(texts.delete())
             conn.execute(docs.delete())
+            if self.backend.date_keyed:
+                conn.execute(sa.text("UPDATE search_sequence SET next = 1"))
 
     def count(self) -> int:
         with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
@@ -181,13 +242,51 @@ class SqlSearchIndex:
         if tree is not None:
             check_runnable(tree)
         conditions = self._conditions(filters)
+        with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
+            matches = self.backend.count(conn, tree) if tree is not None else 0
+            sampled = None
+            if tree is not None and matches > self.exact_limit:
+                sampled = self._sampled(conn, tree, conditions, order, limit, offset, matches)
+            total: int | None
+            if sampled is not None:
+                (ranked, groups, total), approximate = sampled, True
+            else:
+                ranked, groups = self._exact(conn, tree, conditions, order, limit, offset)
+                total, approximate = None, False
+            ids = [r.id for r in ranked]
+            rows = {
+                r.id: r
+                for r in conn.execute(
+                    sa.select(docs, texts.c.title, texts.c.body, texts.c.record)
+                    .join(texts, texts.c.id == docs.c.id)
+                    .where(docs.c.id.in_(ids))
+                )
+            }
+        by_score = order == "relevance" and tree is not None
+        ranked.sort(key=lambda r: _sort_key(rows.get(r.id), r.score, by_score))
+        ranked = ranked[offset : offset + limit] if approximate else ranked
+        facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+        for facet, value, n in groups:
+            if value is not None:
+                facets[facet].append((str(value), int(n)))
+        if total is None:
+            total = sum(n for _, n in facets["kind"])
+        terms = positive_terms(tree)
+        hits = [self._hit(rows[r.id], r.score if by_score else None, terms) for r in ranked if r.id in rows]
+        ordered = {k: sorted(c, key=lambda kv: (-kv[1], kv[0])) for k, c in facets.items()}
+        return SearchResults(total, hits, ordered, order, approximate)
+
+    def _exact(
+        self, conn: sa.Connection, tree: Node | None, conditions: list[sa.ColumnElement[bool]],
+        order: str, limit: int, offset: int,
+    ) -> tuple[list[Any], list[tuple[str, Any, int]]]:
+        """Every match read once into a temporary result (id, score, date, facet fields); the
+        page and the six facet counts are all read from it, in one statement."""
         source: sa.FromClause = docs
         score: sa.ColumnElement[Any] | None = None
         if tree is not None:
             matched = self.backend.matches(tree)
             source, score = docs.join(matched, matched.c.id == docs.c.id), matched.c.score
-        # One pass over the matches into a temporary result (id, score, date, facet fields); the
-        # page and the six facet counts are all read from it, in one statement.
         score_value = sa.cast(score if score is not None else sa.null(), sa.Float)
         found = (
             sa.select(docs.c.id, score_value.label("score"), docs.c.date, *(docs.c[name] for name in FACETS))
@@ -200,42 +299,93 @@ class SqlSearchIndex:
         if order == "relevance" and score is not None:
             ordering.insert(0, found.c.score.asc())
         top = sa.select(found.c.id, found.c.score).order_by(*ordering).limit(limit).offset(offset).subquery("top")
-        page = sa.select(
-            sa.literal("#").label("facet"), sa.cast(sa.null(), sa.String).label("value"),
-            sa.cast(sa.null(), sa.BigInteger).label("n"), top.c.id, top.c.score,
-        )
         counts = [
             sa.select(
                 sa.literal(name).label("facet"), sa.cast(found.c[name], sa.String).label("value"),
-                sa.cast(sa.func.count(), sa.BigInteger).label("n"), sa.cast(sa.null(), docs.c.id.type),
-                sa.cast(sa.null(), sa.Float),
+                sa.cast(sa.func.count(), sa.BigInteger).label("n"), sa.cast(sa.null(), docs.c.id.type).label("id"),
+                sa.cast(sa.null(), sa.Float).label("score"),
             ).group_by(found.c[name])
             for name in FACETS
         ]
-        with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
-            result = conn.execute(sa.union_all(page, *counts)).all()
+        result = conn.execute(sa.union_all(_page_part(top), *counts)).all()
+        return [r for r in result if r.facet == "#"], [(r.facet, r.value, r.n) for r in result if r.facet != "#"]
+
+    def _sampled(
+        self, conn: sa.Connection, tree: Node, conditions: list[sa.ColumnElement[bool]],
+        order: str, limit: int, offset: int, matches: int,
+    ) -> tuple[list[Any], list[tuple[str, Any, int]], int] | None:
+        """Many matches: ranking and facet counts from a uniform sample of them (BM25 computed for
+        the sample only), counts scaled by how many of the matches the sample holds; the
+        newest-first page is exact (_newest). Returns (page candidates, facet counts, total), or
+        None when filters leave fewer sampled rows than the page needs."""
+        stride = math.ceil(matches / self.sample_size)
+        matched = self.backend.matches(tree, stride, scored=order == "relevance")
+        passes = sa.case((sa.and_(sa.true(), *conditions), 1), else_=0) if conditions else sa.literal(1)
+        sample = (
+            sa.select(
+                docs.c.id, sa.cast(matched.c.score, sa.Float).label("score"), docs.c.date, passes.label("ok"),
+                *(docs.c[name] for name in FACETS),
+            )
+            .select_from(docs.join(matched, matched.c.id == docs.c.id))
+            .cte("sample")
+            .prefix_with("MATERIALIZED")
+        )
+        kept = sa.select(sample).where(sample.c.ok == 1).subquery("kept")
+        parts: list[sa.Select[Any]] = [
+            sa.select(
+                sa.literal("~").label("facet"), sa.cast(sa.null(), sa.String).label("value"),
+                sa.cast(sa.func.count(), sa.BigInteger).label("n"), sa.cast(sa.null(), docs.c.id.type).label("id"),
+                sa.cast(sa.null(), sa.Float).label("score"),
+            ).select_from(sample)
+        ]
+        if order == "relevance":
+            ordering = [kept.c.score.asc(), kept.c.date.desc().nulls_last(), kept.c.id.desc()]
+            top = sa.select(kept.c.id, kept.c.score).order_by(*ordering).limit(limit + offset).subquery("top")
+            parts.append(_page_part(top))
+        parts += [
+            sa.select(
+                sa.literal(name).label("facet"), sa.cast(kept.c[name], sa.String).label("value"),
+                sa.cast(sa.func.count(), sa.BigInteger).label("n"), sa.cast(sa.null(), docs.c.id.type).label("id"),
+                sa.cast(sa.null(), sa.Float).label("score"),
+            ).group_by(kept.c[name])
+            for name in FACETS
+        ]
+        result = conn.execute(sa.union_all(*parts)).all()
+        sampled = next(int(r.n) for r in result if r.facet == "~")
+        kept_rows = sum(int(r.n) for r in result if r.facet == "kind")
+        if conditions and kept_rows < limit + offset:
+            return None  # a selective filter left too few sampled rows for the page: count exactly
+        scale = matches / max(1, sampled)
+        groups = [(r.facet, r.value, max(1, round(int(r.n) * scale))) for r in result if r.facet not in ("#", "~")]
+        total = round(kept_rows * scale) if conditions else matches
+        if order == "relevance":
             ranked = [r for r in result if r.facet == "#"]
-            groups = [(r.facet, r.value, r.n) for r in result if r.facet != "#"]
-            ids = [r.id for r in ranked]
-            rows = {
-                r.id: r
-                for r in conn.execute(
-                    sa.select(docs, texts.c.title, texts.c.body, texts.c.record)
-                    .join(texts, texts.c.id == docs.c.id)
-                    .where(docs.c.id.in_(ids))
-                )
-            }
-        ranked.sort(key=lambda r: _sort_key(rows.get(r.id), r.score, order == "relevance"))
-        facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
-        for facet, value, n in groups:
-            if value is not None:
-                facets[facet].append((str(value), int(n)))
-        total = sum(n for _, n in facets["kind"])
-        terms = positive_terms(tree)
-        scored = score is not None and order == "relevance"
-        hits = [self._hit(rows[r.id], r.score if scored else None, terms) for r in ranked if r.id in rows]
-        ordered = {k: sorted(c, key=lambda kv: (-kv[1], kv[0])) for k, c in facets.items()}
-        return SearchResults(total, hits, ordered, order)
+        else:
+            ranked = self._newest(conn, tree, conditions, limit + offset)
+        return ranked, groups, total
+
+    def _newest(
+        self, conn: sa.Connection, tree: Node, conditions: list[sa.ColumnElement[bool]], wanted: int
+    ) -> list[Any]:
+        """The `wanted` newest matches, exactly. SQLite: ids are date keys, so FTS5 hands the
+        matches over newest first (by the second) and stops after `wanted`; every match within
+        the last second is added, so that the caller's exact sort (by the full date, then id)
+        has all candidates. PostgreSQL: ORDER BY date over the matches with a LIMIT."""
+        newest = self.backend.newest(tree)
+        query = sa.select(newest.c.id, sa.cast(sa.null(), sa.Float).label("score")).select_from(
+            newest.join(docs, docs.c.id == newest.c.id)
+        ).where(*conditions)
+        if not self.backend.date_keyed:
+            return list(conn.execute(query.order_by(docs.c.date.desc().nulls_last(), docs.c.id.desc()).limit(wanted)))
+        rows = list(conn.execute(query.order_by(newest.c.id.desc()).limit(wanted + NEWEST_EXTRA)))
+        if len(rows) <= wanted:
+            return rows
+        first, last = _second(int(rows[wanted - 1].id))
+        if int(rows[-1].id) < first:  # the rows read go past the last page row's second: all there
+            return rows
+        seen = {r.id for r in rows}  # (rare) more matches in that second than were read
+        same = conn.execute(query.where(newest.c.id.between(first, last)))
+        return rows + [r for r in same if r.id not in seen]
 
     def _hit(self, row: Any, score: float | None, terms: list[Any]) -> SearchHit:
         record = dict(row.record or {})
@@ -255,6 +405,14 @@ class SqlSearchIndex:
             record=record,
             score=None if score is None else round(-float(score), 6),  # higher is better on both
         )
+
+
+def _page_part(top: sa.Subquery) -> sa.Select[Any]:
+    """The page's rows in the UNION ALL of page and facet counts (facet "#")."""
+    return sa.select(
+        sa.literal("#").label("facet"), sa.cast(sa.null(), sa.String).label("value"),
+        sa.cast(sa.null(), sa.BigInteger).label("n"), top.c.id, top.c.score,
+    )
 
 
 def _sort_key(row: Any, score: float | None, by_score: bool) -> tuple[float, float, int]:

@@ -1,0 +1,199 @@
+"""Search above the exact-count threshold (issue 6's 1,000,000-post target), on both backends:
+sampled facet counts and ranking marked approximate, newest-first pages still exact, results
+unchanged below the threshold, SQLite's date-keyed document ids and the migration that rekeys
+an existing index. A small threshold makes a few hundred posts take the same code paths as a
+million."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hujjat.adapters.search.index import SEQUENCE_LIMIT, SqlSearchIndex
+from hujjat.bootstrap import Archive, init_archive, open_archive
+from hujjat.ports.search import SearchDocument, SearchFilters, SearchResults
+from hujjat.processing.text.analyzer import SearchTextAnalyzer
+from tests.conftest import PG_SERVER, _admin_engine, pg_available
+
+POSTS = 300
+CROWDED = datetime(2024, 3, 5, 12, 0, 0, tzinfo=UTC)  # 30 posts in this one second
+
+
+def _documents() -> list[SearchDocument]:
+    """300 posts that all say "рейд"; every third also "ночью"; seven chats; dates spread over a
+    year in a shuffled order, 30 of them within one second (different microseconds), 10 undated."""
+    rng = random.Random(6)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    documents = []
+    for n in range(POSTS):
+        date: datetime | None = start + timedelta(seconds=rng.randrange(365 * 86400), microseconds=rng.randrange(10**6))
+        if n % 10 == 0:
+            date = CROWDED + timedelta(microseconds=rng.randrange(10**6))
+        if n % 30 == 1:
+            date = None
+        words = ["рейд", "на", "рынке", f"слово{n}"] + (["ночью"] if n % 3 == 0 else [])
+        documents.append(SearchDocument(
+            "post", f"p{n:03d}", " ".join(words), date=date, source=f"channel_{n % 7}",
+            language="ru" if n % 4 else "ky", state="verified" if n % 5 == 0 else "unverified",
+            record={"chat": f"channel_{n % 7}", "message_id": n, "text": " ".join(words)},
+        ))
+    rng.shuffle(documents)
+    return documents
+
+
+def _make(root: Path, database: str | None) -> Archive:
+    archive = init_archive(root, database=database, actor="tester")
+    assert archive.ports.search is not None
+    documents = _documents()
+    archive.ports.search.upsert_many(documents[:150])
+    for document in documents[150:]:  # single writes too: the sequence continues
+        archive.ports.search.upsert(document)
+    return archive
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Archive]]:
+    made = {"sqlite": _make(tmp_path_factory.mktemp("s") / "archive", None)}
+    name = None
+    if pg_available():
+        name = "hujjat_test_" + uuid.uuid4().hex[:12]
+        with _admin_engine().connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        made["postgresql"] = _make(tmp_path_factory.mktemp("p") / "archive", f"{PG_SERVER}/{name}")
+    yield made
+    for archive in made.values():
+        archive.close()
+    if name:
+        with _admin_engine().connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def arch(request: pytest.FixtureRequest, archives: dict[str, Archive]) -> Archive:
+    if request.param not in archives:
+        pytest.skip("no PostgreSQL server answers on " + PG_SERVER)
+    return archives[request.param]
+
+
+def _index(archive: Archive, exact_limit: int, sample_size: int = 100) -> SqlSearchIndex:
+    return SqlSearchIndex(archive.engine, SearchTextAnalyzer(), exact_limit=exact_limit, sample_size=sample_size)
+
+
+def _page(results: SearchResults) -> list[str]:
+    return [hit.record_id for hit in results.hits]
+
+
+def _counts(results: SearchResults, facet: str) -> dict[str, int]:
+    return dict(results.facets[facet])
+
+
+@pytest.mark.parametrize("query", ["рейд", "рейд -ночью", "ночью", "рейд chat:channel_3", "рейд state:verified"])
+@pytest.mark.parametrize("offset", [0, 20, 40, 280])
+def test_newest_first_pages_stay_exact_above_the_threshold(arch: Archive, query: str, offset: int) -> None:
+    exact = _index(arch, exact_limit=10_000).search(query, order="date", limit=20, offset=offset)
+    sampled = _index(arch, exact_limit=10).search(query, order="date", limit=20, offset=offset)
+    assert not exact.approximate
+    assert _page(sampled) == _page(exact)
+    assert [h.date for h in sampled.hits] == [h.date for h in exact.hits]
+
+
+@pytest.mark.parametrize("limit", [5, 25])
+def test_the_crowded_second_is_ordered_by_microsecond(arch: Archive, limit: int) -> None:
+    """30 matches share the newest second before the cut-off: more than the fast path reads past
+    a page of 5, fewer than past a page of 25; both pages are the exact ones."""
+    filters = SearchFilters(date_before=CROWDED + timedelta(seconds=1))
+    exact = _index(arch, exact_limit=10_000).search("рейд", filters, order="date", limit=limit)
+    sampled = _index(arch, exact_limit=10, sample_size=150).search("рейд", filters, order="date", limit=limit)
+    assert sampled.approximate and _page(sampled) == _page(exact)
+    dates = [h.date for h in sampled.hits]
+    assert len(dates) == limit and all(d is not None and d.replace(microsecond=0) == CROWDED for d in dates)
+    assert dates == sorted(dates, reverse=True)  # type: ignore[type-var]
+
+
+def test_sampled_counts_are_marked_and_close_to_the_exact_ones(arch: Archive) -> None:
+    exact = _index(arch, exact_limit=10_000).search("рейд")
+    sampled = _index(arch, exact_limit=100, sample_size=150).search("рейд")
+    assert (exact.approximate, sampled.approximate) == (False, True)
+    assert exact.total == sampled.total == POSTS  # no filter: the total is the engine's own count
+    for facet in ("source", "language", "state"):
+        true, estimate = _counts(exact, facet), _counts(sampled, facet)
+        for value, count in true.items():
+            if count >= 40:
+                assert abs(estimate.get(value, 0) - count) <= 0.4 * count, (facet, value, count, estimate)
+    assert len(sampled.hits) == 20
+    scores = [h.score for h in sampled.hits]
+    assert None not in scores and scores == sorted(scores, reverse=True)  # type: ignore[type-var]
+    assert all("рейд" in str(h.record["text"]) for h in sampled.hits)
+
+
+def test_filtered_totals_are_estimated_when_sampled(arch: Archive) -> None:
+    exact = _index(arch, exact_limit=10_000).search("рейд -chat:channel_0")
+    sampled = _index(arch, exact_limit=100, sample_size=150).search("рейд -chat:channel_0")
+    assert sampled.approximate and not exact.approximate
+    assert abs(sampled.total - exact.total) <= 0.25 * exact.total
+    assert all(h.source != "channel_0" for h in sampled.hits)
+
+
+def test_a_selective_filter_falls_back_to_exact_results(arch: Archive) -> None:
+    """Too few sampled rows pass the filter to fill the page: the search counts everything."""
+    exact = _index(arch, exact_limit=10_000).search("рейд chat:channel_2 state:verified", limit=20)
+    fallback = _index(arch, exact_limit=10, sample_size=20).search("рейд chat:channel_2 state:verified", limit=20)
+    assert not fallback.approximate
+    assert (fallback.total, _page(fallback), fallback.facets) == (exact.total, _page(exact), exact.facets)
+
+
+def test_results_below_the_threshold_are_unchanged(arch: Archive) -> None:
+    for query in ("ночью", "рейд chat:channel_1", "рейд"):
+        default = _index(arch, exact_limit=POSTS).search(query)
+        assert not default.approximate
+        assert default.total == _index(arch, exact_limit=10_000).search(query).total
+
+
+def test_sqlite_ids_are_date_keys(archives: dict[str, Archive]) -> None:
+    engine = archives["sqlite"].engine
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, date FROM search_documents ORDER BY id DESC")).all()
+        next_number = conn.execute(sa.text("SELECT next FROM search_sequence")).scalar_one()
+    assert next_number == POSTS + 1
+    dated = [r for r in rows if r.date is not None]
+    undated = [r for r in rows if r.date is None]
+    assert rows == dated + undated and all(r.id < SEQUENCE_LIMIT for r in undated)
+    seconds = [str(r.date)[:19] for r in dated]
+    assert seconds == sorted(seconds, reverse=True)
+
+
+def test_migration_rekeys_an_existing_sqlite_index(tmp_path: Path) -> None:
+    """An index written before search_0002 (ids 1, 2, 3... in insertion order) is rewritten to
+    date keys on open, with its texts and full-text rows, and keeps working."""
+    root = tmp_path / "archive"
+    archive = _make(root, None)
+    before = {q: archive.ports.search.search(q, order="date", limit=50) for q in ("рейд", "ночью", "слово7")}  # type: ignore[union-attr]
+    with archive.engine.begin() as conn:  # back to the old layout: small ids, no sequence table
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        conn.exec_driver_sql("CREATE TEMP TABLE old_ids AS SELECT id AS new, row_number() OVER (ORDER BY record_id) AS old FROM search_documents")
+        conn.exec_driver_sql("UPDATE search_documents SET id = (SELECT old FROM old_ids WHERE new = search_documents.id)")
+        conn.exec_driver_sql("UPDATE search_texts SET id = (SELECT old FROM old_ids WHERE new = search_texts.id)")
+        conn.exec_driver_sql("UPDATE search_fts SET rowid = (SELECT old FROM old_ids WHERE new = search_fts.rowid)")
+        conn.exec_driver_sql("DROP TABLE search_sequence")
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'search_0001' WHERE version_num = 'search_0002'")
+    archive.close()
+    reopened = open_archive(root, "tester")
+    index = reopened.ports.search
+    assert index is not None
+    with reopened.engine.connect() as conn:
+        ids = conn.execute(sa.text("SELECT id FROM search_documents")).scalars().all()
+        assert conn.execute(sa.text("SELECT next FROM search_sequence")).scalar_one() == POSTS + 1
+        assert conn.execute(sa.text("SELECT count(*) FROM search_fts")).scalar_one() == POSTS
+    assert sum(1 for i in ids if i >= SEQUENCE_LIMIT) == POSTS - 10
+    for query, results in before.items():
+        again = index.search(query, order="date", limit=50)
+        assert (_page(again), again.total) == (_page(results), results.total)
+    index.upsert(SearchDocument("post", "late", "рейд поздно", date=datetime(2030, 1, 1, tzinfo=UTC)))
+    assert _page(index.search("рейд", order="date", limit=1)) == ["late"]
+    reopened.close()
