@@ -120,7 +120,8 @@ def test_sampled_counts_are_marked_and_close_to_the_exact_ones(arch: Archive) ->
     exact = _index(arch, exact_limit=10_000).search("рейд")
     sampled = _index(arch, exact_limit=100, sample_size=150).search("рейд")
     assert (exact.approximate, sampled.approximate) == (False, True)
-    assert exact.total == sampled.total == POSTS  # no filter: the total is the engine's own count
+    assert exact.total == POSTS
+    assert abs(sampled.total - POSTS) <= 0.1 * POSTS  # counted (PostgreSQL) or measured by the sample (SQLite)
     for facet in ("source", "language", "state"):
         true, estimate = _counts(exact, facet), _counts(sampled, facet)
         for value, count in true.items():

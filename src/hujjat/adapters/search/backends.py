@@ -9,6 +9,7 @@ SQL or the full-text query syntax unquoted. The trees they accept have been chec
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,14 +41,22 @@ def render_fts5(node: Node) -> str:
     raise ValueError(f"cannot render {type(node).__name__} for FTS5")
 
 
+def sample_stride(matches: int, sample_size: int) -> int:
+    """The smallest prime at least matches / sample_size: one document in `stride` is sampled."""
+    stride = math.ceil(matches / max(1, sample_size))
+    if stride <= 1:
+        return 1
+    while any(stride % d == 0 for d in range(2, math.isqrt(stride) + 1)):
+        stride += 1
+    return stride
+
+
 def sample_condition(column: str, stride: int) -> sa.ColumnElement[bool]:
-    """True for about one document id in `stride`, spread evenly over ids and therefore over
-    time and sources: a multiplicative hash of the id (no overflow in 64-bit integers on either
-    backend; SQLite has no XOR, so the high bits are mixed in by addition). `stride` is an int we
-    computed, never user input."""
-    stride = max(1, min(int(stride), 65_536))
-    mixed = f"(({column} + ({column} >> 28)) & 2147483647)"
-    return sa.literal_column(f"((((({mixed} * 2654435761) & 4294967295) >> 16) % {stride}) = 0)", sa.Boolean)
+    """True for the documents whose id is a multiple of `stride` (a prime we computed, never user
+    input): one in `stride`, spread over time and sources. Ids follow insertion (and on SQLite the
+    date) with no period, so a prime stride samples evenly; a multiplicative hash of the id made
+    the pass over 306,790 matches 10 ms (45%) slower."""
+    return sa.literal_column(f"(({column} % {int(stride)}) = 0)", sa.Boolean)
 
 
 def render_tsquery(node: Node) -> str:
@@ -81,6 +90,11 @@ class Fts5Backend:
                 sa.text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :q"), {"q": render_fts5(tree)}
             ).scalar_one()
         )
+
+    def newest_ids(self, conn: sa.Connection, tree: Node, limit: int) -> list[int]:
+        """The ids of the `limit` newest matches (by the second), streamed by FTS5 in rowid order."""
+        statement = sa.text("SELECT rowid FROM search_fts WHERE search_fts MATCH :q ORDER BY rowid DESC LIMIT :n")
+        return [int(i) for i in conn.execute(statement, {"q": render_fts5(tree), "n": limit}).scalars()]
 
     def newest(self, tree: Node) -> sa.Subquery:
         """(id) of every match; with ORDER BY id DESC FTS5 streams them newest first and stops at the LIMIT."""
@@ -132,6 +146,14 @@ class PostgresBackend:
             self._tsv.op("@@")(self._query(tree))
         )
         return int(conn.execute(statement).scalar_one())
+
+    def newest_ids(self, conn: sa.Connection, tree: Node, limit: int) -> list[int]:
+        """The ids of the `limit` newest matches (ids are not date keys here: by the date column)."""
+        statement = sa.text(
+            "SELECT d.id FROM search_documents d JOIN search_texts t ON t.id = d.id "
+            "WHERE t.tsv @@ to_tsquery('simple', :q) ORDER BY d.date DESC NULLS LAST, d.id DESC LIMIT :n"
+        )
+        return [int(i) for i in conn.execute(statement, {"q": render_tsquery(tree), "n": limit}).scalars()]
 
     def newest(self, tree: Node) -> sa.Subquery:
         return (

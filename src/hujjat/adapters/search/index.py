@@ -16,16 +16,15 @@ keys (date_key) so FTS5 streams matches newest first and stops after the page.
 from __future__ import annotations
 
 import calendar
-import math
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from hujjat.adapters.db.search_tables import search_documents as docs
 from hujjat.adapters.db.search_tables import search_texts as texts
-from hujjat.adapters.search.backends import backend_for
+from hujjat.adapters.search.backends import backend_for, sample_stride
 from hujjat.adapters.search.sources import gather_documents, withheld_records
 from hujjat.domain.errors import ArchiveError, UsageError
 from hujjat.domain.search import (
@@ -51,8 +50,9 @@ MAX_LIMIT = 1000
 BATCH = 500
 _TEXT_IS_BODY = "_text_is_body"
 EXACT_LIMIT = 5_000  # up to this many full-text matches, ranking and counts are exact
-SAMPLE_SIZE = 2_000  # above it, about this many matches are ranked and counted
+SAMPLE_SIZE = 1_500  # above it, about this many matches are ranked and counted
 NEWEST_EXTRA = 20  # rows read past a newest-first page, to hold the rest of its last second
+PILOT = 200  # newest matches read on SQLite to estimate how many there are
 KEY_SHIFT = 28  # date keys: (seconds since 1970 + EPOCH_OFFSET) << KEY_SHIFT | sequence number
 SEQUENCE_LIMIT = 1 << KEY_SHIFT
 EPOCH_OFFSET = 1 << 33
@@ -243,10 +243,11 @@ class SqlSearchIndex:
             check_runnable(tree)
         conditions = self._conditions(filters)
         with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
-            matches = self.backend.count(conn, tree) if tree is not None else 0
             sampled = None
-            if tree is not None and matches > self.exact_limit:
-                sampled = self._sampled(conn, tree, conditions, order, limit, offset, matches)
+            if tree is not None:
+                estimate = self._estimate(conn, tree)
+                if estimate.matches > self.exact_limit:
+                    sampled = self._sampled(conn, tree, conditions, order, limit, offset, estimate)
             total: int | None
             if sampled is not None:
                 (ranked, groups, total), approximate = sampled, True
@@ -310,15 +311,31 @@ class SqlSearchIndex:
         result = conn.execute(sa.union_all(_page_part(top), *counts)).all()
         return [r for r in result if r.facet == "#"], [(r.facet, r.value, r.n) for r in result if r.facet != "#"]
 
+    def _estimate(self, conn: sa.Connection, tree: Node) -> _Estimate:
+        """How many documents the full-text part matches. PostgreSQL counts them. On SQLite a
+        count costs a pass over every match (20 ms for 300,000), so the newest PILOT matches are
+        read instead (FTS5 streams them by date key) and the density among the documents as new
+        as the last of them is extrapolated to the whole index: exact below PILOT matches, else
+        only a guide for the sample's stride (the sample then measures the count)."""
+        if not self.backend.date_keyed:
+            return _Estimate(self.backend.count(conn, tree), True, None)
+        pilot = self.backend.newest_ids(conn, tree, PILOT)
+        if len(pilot) < PILOT:
+            return _Estimate(len(pilot), True, pilot)
+        newer = conn.execute(sa.select(sa.func.count()).select_from(docs).where(docs.c.id >= pilot[-1])).scalar_one()
+        documents = conn.execute(sa.text("SELECT next - 1 FROM search_sequence")).scalar_one()
+        return _Estimate(max(PILOT, round(PILOT * int(documents) / max(1, int(newer)))), False, pilot)
+
     def _sampled(
         self, conn: sa.Connection, tree: Node, conditions: list[sa.ColumnElement[bool]],
-        order: str, limit: int, offset: int, matches: int,
+        order: str, limit: int, offset: int, estimate: _Estimate,
     ) -> tuple[list[Any], list[tuple[str, Any, int]], int] | None:
         """Many matches: ranking and facet counts from a uniform sample of them (BM25 computed for
         the sample only), counts scaled by how many of the matches the sample holds; the
         newest-first page is exact (_newest). Returns (page candidates, facet counts, total), or
-        None when filters leave fewer sampled rows than the page needs."""
-        stride = math.ceil(matches / self.sample_size)
+        None when the sample shows no more than exact_limit matches, or filters leave fewer
+        sampled rows than the page needs (the caller then counts exactly)."""
+        stride = sample_stride(estimate.matches, self.sample_size)
         matched = self.backend.matches(tree, stride, scored=order == "relevance")
         passes = sa.case((sa.and_(sa.true(), *conditions), 1), else_=0) if conditions else sa.literal(1)
         sample = (
@@ -352,20 +369,22 @@ class SqlSearchIndex:
         ]
         result = conn.execute(sa.union_all(*parts)).all()
         sampled = next(int(r.n) for r in result if r.facet == "~")
+        matches = estimate.matches if estimate.exact else sampled * stride
         kept_rows = sum(int(r.n) for r in result if r.facet == "kind")
-        if conditions and kept_rows < limit + offset:
-            return None  # a selective filter left too few sampled rows for the page: count exactly
+        if matches <= self.exact_limit or (conditions and kept_rows < limit + offset):
+            return None  # few matches after all, or too few sampled rows pass the filters for the page
         scale = matches / max(1, sampled)
         groups = [(r.facet, r.value, max(1, round(int(r.n) * scale))) for r in result if r.facet not in ("#", "~")]
         total = round(kept_rows * scale) if conditions else matches
         if order == "relevance":
             ranked = [r for r in result if r.facet == "#"]
         else:
-            ranked = self._newest(conn, tree, conditions, limit + offset)
+            ranked = self._newest(conn, tree, conditions, limit + offset, None if conditions else estimate.pilot)
         return ranked, groups, total
 
     def _newest(
-        self, conn: sa.Connection, tree: Node, conditions: list[sa.ColumnElement[bool]], wanted: int
+        self, conn: sa.Connection, tree: Node, conditions: list[sa.ColumnElement[bool]], wanted: int,
+        pilot: list[int] | None = None,
     ) -> list[Any]:
         """The `wanted` newest matches, exactly. SQLite: ids are date keys, so FTS5 hands the
         matches over newest first (by the second) and stops after `wanted`; every match within
@@ -377,7 +396,10 @@ class SqlSearchIndex:
         ).where(*conditions)
         if not self.backend.date_keyed:
             return list(conn.execute(query.order_by(docs.c.date.desc().nulls_last(), docs.c.id.desc()).limit(wanted)))
-        rows = list(conn.execute(query.order_by(newest.c.id.desc()).limit(wanted + NEWEST_EXTRA)))
+        if pilot is not None and len(pilot) >= wanted + NEWEST_EXTRA:  # already read (no filters)
+            rows: list[Any] = [_Ranked(i, None) for i in pilot[: wanted + NEWEST_EXTRA]]
+        else:
+            rows = list(conn.execute(query.order_by(newest.c.id.desc()).limit(wanted + NEWEST_EXTRA)))
         if len(rows) <= wanted:
             return rows
         first, last = _second(int(rows[wanted - 1].id))
@@ -405,6 +427,17 @@ class SqlSearchIndex:
             record=record,
             score=None if score is None else round(-float(score), 6),  # higher is better on both
         )
+
+
+class _Ranked(NamedTuple):
+    id: int
+    score: float | None
+
+
+class _Estimate(NamedTuple):
+    matches: int
+    exact: bool
+    pilot: list[int] | None  # SQLite: the ids of the newest matches, newest first
 
 
 def _page_part(top: sa.Subquery) -> sa.Select[Any]:
