@@ -96,3 +96,27 @@ def _post_ids(opened) -> list[str]:
 
     with opened.engine.connect() as conn:
         return list(conn.execute(sa.select(posts.c.id)).scalars())
+
+
+def test_approximate_counts_are_labelled(archive: Path, cli) -> None:
+    """Above the exact limit (5,000 matches) the JSON says `approximate` and the text "about"."""
+    from hujjat.adapters.search.index import EXACT_LIMIT
+    from hujjat.ports.search import SearchDocument
+
+    opened = open_archive(archive, "tester")
+    try:
+        assert opened.ports.search is not None
+        start = datetime(2024, 1, 1, tzinfo=UTC)
+        opened.ports.search.upsert_many([
+            SearchDocument("post", f"m{n}", f"облава номер {n}", date=start.replace(minute=n % 60, second=n % 59),
+                           language="ru", source=f"chat{n % 3}")
+            for n in range(EXACT_LIMIT + 300)
+        ])
+    finally:
+        opened.close()
+    found = json.loads(cli("search", "облава", "--json").out)
+    assert found["approximate"] is True and len(found["results"]) == 20
+    assert abs(found["total"] - (EXACT_LIMIT + 300)) < 0.1 * EXACT_LIMIT
+    assert json.loads(cli("search", "номер 17", "--json").out)["approximate"] is False
+    text = cli("search", "облава")
+    assert text.code == 0 and "about " in text.out and "sample" in text.out

@@ -55,7 +55,11 @@ def _hit_json(hit: SearchHit) -> dict[str, Any]:
 
 
 def _show(results: SearchResults) -> None:
-    out.print(f"{results.total} result(s), ordered by {results.order}")
+    about = "about " if results.approximate else ""
+    out.print(f"{about}{results.total} result(s), ordered by {results.order}")
+    if results.approximate:
+        ranked = "; ranked within a sample of the matches" if results.order == "relevance" else ""
+        out.print(f"[dim]counts estimated from a sample of the matches{ranked} (narrow the query for exact counts)[/dim]")
     for hit in results.hits:
         when = hit.date.date().isoformat() if hit.date else "—"
         where = " · ".join(escape(x) for x in (hit.source, hit.place, hit.state) if x)
@@ -65,7 +69,7 @@ def _show(results: SearchResults) -> None:
         out.print(f"    {text}")
     for name, counts in results.facets.items():
         if counts:
-            shown = ", ".join(f"{escape(value)} ({n})" for value, n in counts[:8])
+            shown = ", ".join(f"{escape(value)} ({about}{n})" for value, n in counts[:8])
             out.print(f"[dim]{name}:[/dim] {shown}")
 
 
@@ -103,6 +107,7 @@ def register(app: typer.Typer) -> None:
                 {
                     "query": query,
                     "total": results.total,
+                    "approximate": results.approximate,
                     "order": results.order,
                     "results": [_hit_json(h) for h in results.hits],
                     "facets": {k: [{"value": v, "count": n} for v, n in c] for k, c in results.facets.items()},
