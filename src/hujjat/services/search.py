@@ -88,8 +88,9 @@ def evidence_document(ports: ArchivePorts, item_id: str) -> SearchDocument | Non
 def evidence_documents(ports: ArchivePorts, item_ids: Sequence[str]) -> list[SearchDocument]:
     """The documents of many items, read in one transaction (an intake batch indexes dozens)."""
     with ports.uow(read_only=True) as tx:
-        read = [(item, tx.items.acquisitions(item.id)) for i in item_ids if (item := tx.items.get(i)) is not None]
-    return [_evidence_document(ports, item, acquisitions) for item, acquisitions in read]
+        found = tx.items.get_many(item_ids)
+        acquired = tx.items.acquisitions_of(list(found))
+    return [_evidence_document(ports, found[i], acquired.get(i, [])) for i in dict.fromkeys(item_ids) if i in found]
 
 
 def _evidence_document(ports: ArchivePorts, item: EvidenceItem, acquisitions: list[Acquisition]) -> SearchDocument:

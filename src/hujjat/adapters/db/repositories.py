@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +34,7 @@ from hujjat.domain.ids import ULID_RE, normalise_digest
 from hujjat.ports import Clock
 
 MIN_PREFIX = 4
+IN_CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 METADATA_LABEL = "item_metadata.data"  # EXIF, GPS, ...: sealed on encrypted server databases
 
 
@@ -164,25 +165,38 @@ class SqlItemRepository:
         )
 
     def acquisitions(self, item_id: str) -> list[Acquisition]:
-        rows = self.conn.execute(
-            sa.select(acquisitions).where(acquisitions.c.item_id == item_id).order_by(acquisitions.c.id)
-        ).all()
+        return self.acquisitions_of([item_id]).get(item_id, [])
+
+    def acquisitions_of(self, item_ids: Sequence[str]) -> dict[str, list[Acquisition]]:
+        """Every acquisition of each item, oldest first, in one query per 500 items."""
+        found: dict[str, list[Acquisition]] = {}
         fields = cipher_of(self.conn)
-        return [
-            Acquisition(
-                id=r.id,
-                item_id=r.item_id,
-                acquired_at=_aware(r.acquired_at) or datetime.now(UTC),
-                actor=r.actor,
-                source_kind=r.source_kind,
-                source=r.source,
-                path=r.path,
-                original_name=r.original_name,
-                original_mtime=_aware(r.original_mtime),
-                note=fields.open_(r.note, "acquisitions.note"),
-            )
-            for r in rows
-        ]
+        for start in range(0, len(item_ids), IN_CHUNK):
+            part = list(item_ids[start : start + IN_CHUNK])
+            query = sa.select(acquisitions).where(acquisitions.c.item_id.in_(part)).order_by(acquisitions.c.id)
+            for r in self.conn.execute(query):
+                found.setdefault(r.item_id, []).append(
+                    Acquisition(
+                        id=r.id,
+                        item_id=r.item_id,
+                        acquired_at=_aware(r.acquired_at) or datetime.now(UTC),
+                        actor=r.actor,
+                        source_kind=r.source_kind,
+                        source=r.source,
+                        path=r.path,
+                        original_name=r.original_name,
+                        original_mtime=_aware(r.original_mtime),
+                        note=fields.open_(r.note, "acquisitions.note"),
+                    )
+                )
+        return found
+
+    def get_many(self, item_ids: Sequence[str]) -> dict[str, EvidenceItem]:
+        found: dict[str, EvidenceItem] = {}
+        for start in range(0, len(item_ids), IN_CHUNK):
+            part = list(item_ids[start : start + IN_CHUNK])
+            found.update((row.id, _item(row)) for row in self.conn.execute(sa.select(items).where(items.c.id.in_(part))))
+        return found
 
     def add_metadata(self, item_id: str, record: MetadataRecord, at: datetime) -> None:
         self.conn.execute(
