@@ -18,7 +18,6 @@ from hujjat.entrypoints.cli.common import (
     print_json,
 )
 from hujjat.entrypoints.cli.protection import keyless_quick_verify
-from hujjat.export.timestamps import stored_token_check
 from hujjat.services.audit import verify_archive
 
 
@@ -44,6 +43,8 @@ def register(app: typer.Typer) -> None:
             if not keyless["ok"]:
                 raise typer.Exit(1)
             return
+        from hujjat.export.timestamps import stored_token_check  # asn1crypto: loaded only to verify
+
         with archive_session(archive, sign=False) as arch:
             if quick or json_out:
                 report = verify_archive(arch.ports, quick=quick, token_check=stored_token_check())

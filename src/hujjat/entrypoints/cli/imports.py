@@ -23,8 +23,6 @@ from hujjat.entrypoints.cli.common import (
     out,
     print_json,
 )
-from hujjat.intake.telegram import open_export
-from hujjat.services.telegram_import import TelegramImportSummary, import_export
 
 import_app = typer.Typer(help="Import exports from other tools (Telegram Desktop, …).", no_args_is_help=True)
 
@@ -109,6 +107,9 @@ def telegram(
     json_out: JsonOpt = False,
 ) -> None:
     """Import a Telegram Desktop JSON export: every message becomes a post, media become evidence."""
+    from hujjat.intake.telegram import open_export  # ijson and the importer: only for this command
+    from hujjat.services.telegram_import import TelegramImportSummary, import_export
+
     offset = parse_offset(utc_offset)
     names = parse_usernames(username or [])
     with archive_session(archive, actor) as arch, open_export(path, usernames=names, utc_offset=offset) as export:

@@ -10,7 +10,6 @@ import typer
 from rich.markup import escape
 
 from hujjat.adapters.gazetteer import default_gazetteer, index_ready
-from hujjat.adapters.taxonomy_file import load_taxonomy
 from hujjat.domain.errors import ArchiveError
 from hujjat.domain.incidents import IncidentSensitivity, parse_date, parse_enum
 from hujjat.domain.verification import parse_state
@@ -47,8 +46,11 @@ taxonomy_app = typer.Typer(help="The incident taxonomy (types, sub-types, actor 
 place_app = typer.Typer(help="The offline gazetteer.", no_args_is_help=True)
 
 
-def load_archive_taxonomy(root: Path | None) -> Taxonomy:
-    return load_taxonomy(root)
+def load_archive_taxonomy(root: Path | None, file: Path | None = None) -> Taxonomy:
+    """The taxonomy in force; PyYAML is imported on first use, not with every command."""
+    from hujjat.adapters.taxonomy_file import load_taxonomy
+
+    return load_taxonomy(root, file)
 
 
 def optional_places() -> PlaceResolver | None:
@@ -263,7 +265,7 @@ def register(app: typer.Typer) -> None:
                       json_out: JsonOpt = False) -> None:
         """The taxonomy in force: shipped defaults merged with the archive's taxonomy.yaml."""
         root = archive.resolve() if (archive / "hujjat.toml").exists() else None
-        data = describe(load_taxonomy(root, file))
+        data = describe(load_archive_taxonomy(root, file))
         if json_out:
             print_json(data)
             return

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -27,10 +27,10 @@ from hujjat.entrypoints.cli.common import (
 from hujjat.entrypoints.cli.exports import export_app
 from hujjat.entrypoints.cli.imports import import_app
 from hujjat.export.bag import TAGMANIFEST, TOKEN, TOKEN_CHAIN, write_bag
-from hujjat.export.bag_import import import_bag
-from hujjat.export.package_verify import PackageReport, verify_package
-from hujjat.export.timestamps import load_certificates, request_token, stored_token_check
 from hujjat.services.packages import audit_timestamps, latest_checkpoint, record_timestamp
+
+if TYPE_CHECKING:
+    from hujjat.export.package_verify import PackageReport
 
 KeyOpt = Annotated[
     Path | None,
@@ -51,6 +51,8 @@ def _read(path: Path | None, what: str) -> bytes | None:
 
 
 def _roots(path: Path | None) -> list[Any] | None:
+    from hujjat.export.timestamps import load_certificates  # asn1crypto: loaded only when needed
+
     raw = _read(path, "TSA root file")
     return None if raw is None else load_certificates(raw)
 
@@ -142,6 +144,8 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Check a package offline: BagIt, hashes, custody excerpt, signature, timestamp."""
+        from hujjat.export.package_verify import verify_package  # asn1crypto: only for this command
+
         report = verify_package(
             path, bagit_only=bagit_only, pinned_key=_read(key, "key file"), tsa_roots=_roots(tsa_roots)
         )
@@ -165,6 +169,8 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Import a package from another archive, keeping its custody excerpt and signature."""
+        from hujjat.export.bag_import import import_bag  # loaded only for this command
+
         with archive_session(archive, actor) as arch, _bytes_progress("import", json_out) as on_bytes:
             result = import_bag(
                 arch.ports,
@@ -202,6 +208,8 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Get an RFC 3161 trusted timestamp for the custody checkpoint or a package."""
+        from hujjat.export.timestamps import request_token, stored_token_check  # asn1crypto
+
         with archive_session(archive, actor) as arch:
             if check:
                 audit = audit_timestamps(arch.ports, stored_token_check(_roots(tsa_roots)))

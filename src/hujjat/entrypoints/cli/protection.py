@@ -33,7 +33,6 @@ from hujjat.adapters.crypto.archive import (
 from hujjat.adapters.crypto.keyless import check_ciphertext
 from hujjat.adapters.crypto.keyring import Secret, load_keyring
 from hujjat.adapters.db.field_sealing import restricted_records, seal_existing
-from hujjat.adapters.taxonomy_file import load_taxonomy
 from hujjat.bootstrap import open_archive
 from hujjat.config import load_config, write_config
 from hujjat.domain.errors import UsageError
@@ -48,9 +47,7 @@ from hujjat.entrypoints.cli.common import (
     print_json,
 )
 from hujjat.entrypoints.cli.exports import export_app
-from hujjat.entrypoints.cli.incidents import optional_places
-from hujjat.processing.redaction import RedactionOptions, redact_file
-from hujjat.processing.redaction.media import parse_region
+from hujjat.entrypoints.cli.incidents import load_archive_taxonomy, optional_places
 from hujjat.services.checkpoints import sign_checkpoint
 from hujjat.services.protection import shred_item
 from hujjat.services.public_export import export_public
@@ -252,6 +249,10 @@ def register_redact(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Make a redacted derivative of an item (the original is never changed)."""
+        # numpy, PyAV and the face detector: loaded for this command only, not with every command
+        from hujjat.processing.redaction import RedactionOptions, redact_file
+        from hujjat.processing.redaction.media import parse_region
+
         if mute and distort_voice:
             raise UsageError("choose --mute or --distort-voice, not both")
         options = RedactionOptions(
@@ -295,7 +296,7 @@ def register_public_export() -> None:
         """The publishable dataset: public incidents, redacted media, pseudonyms, coarse places."""
         with archive_session(archive, actor) as arch:
             summary = export_public(
-                arch.ports, load_taxonomy(arch.config.root), optional_places(), out_dir,
+                arch.ports, load_archive_taxonomy(arch.config.root), optional_places(), out_dir,
                 tuple(state or ()), tuple(allow_unredacted or ()),
             )
         if json_out:
