@@ -198,3 +198,14 @@ def test_migration_rekeys_an_existing_sqlite_index(tmp_path: Path) -> None:
     index.upsert(SearchDocument("post", "late", "рейд поздно", date=datetime(2030, 1, 1, tzinfo=UTC)))
     assert _page(index.search("рейд", order="date", limit=1)) == ["late"]
     reopened.close()
+
+
+def test_a_filter_thinning_the_sample_gets_a_denser_one(arch: Archive) -> None:
+    """The first sample (1 in 17, about 18 posts) holds too few posts outside channel_3 for a
+    page of 20; a second, denser sample fills it, and the results stay approximate instead of
+    counting everything."""
+    exact = _index(arch, exact_limit=10_000).search("рейд -chat:channel_3")
+    sampled = _index(arch, exact_limit=10, sample_size=20).search("рейд -chat:channel_3")
+    assert sampled.approximate and len(sampled.hits) == 20
+    assert all(h.source != "channel_3" for h in sampled.hits)
+    assert abs(sampled.total - exact.total) <= 0.25 * exact.total

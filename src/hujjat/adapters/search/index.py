@@ -334,8 +334,37 @@ class SqlSearchIndex:
         the sample only), counts scaled by how many of the matches the sample holds; the
         newest-first page is exact (_newest). Returns (page candidates, facet counts, total), or
         None when the sample shows no more than exact_limit matches, or filters leave fewer
-        sampled rows than the page needs (the caller then counts exactly)."""
+        sampled rows than the page needs even in a denser second sample (the caller then
+        counts exactly)."""
+        needed = limit + offset
         stride = sample_stride(estimate.matches, self.sample_size)
+        result = self._sample_pass(conn, tree, conditions, order, needed, stride)
+        kept_rows = sum(int(r.n) for r in result if r.facet == "kind")
+        if conditions and 0 < kept_rows < needed:  # a selective filter: sample more densely,
+            finer = sample_stride(kept_rows * stride, 4 * needed)  # for about 4 pages of rows
+            if finer <= 2 or finer >= stride:
+                return None
+            stride, result = finer, self._sample_pass(conn, tree, conditions, order, needed, finer)
+            kept_rows = sum(int(r.n) for r in result if r.facet == "kind")
+        sampled = next(int(r.n) for r in result if r.facet == "~")
+        matches = estimate.matches if estimate.exact else sampled * stride
+        if matches <= self.exact_limit or (conditions and kept_rows < needed):
+            return None  # few matches after all, or too few sampled rows pass the filters for the page
+        scale = matches / max(1, sampled)
+        groups = [(r.facet, r.value, max(1, round(int(r.n) * scale))) for r in result if r.facet not in ("#", "~")]
+        total = round(kept_rows * scale) if conditions else matches
+        if order == "relevance":
+            ranked = [r for r in result if r.facet == "#"]
+        else:
+            ranked = self._newest(conn, tree, conditions, needed, None if conditions else estimate.pilot)
+        return ranked, groups, total
+
+    def _sample_pass(
+        self, conn: sa.Connection, tree: Node, conditions: list[sa.ColumnElement[bool]],
+        order: str, needed: int, stride: int,
+    ) -> list[Any]:
+        """One statement over the sampled matches: their number (facet "~"), the best `needed` of
+        those passing the filters by BM25 ("#", relevance order only) and the six facet counts."""
         matched = self.backend.matches(tree, stride, scored=order == "relevance")
         passes = sa.case((sa.and_(sa.true(), *conditions), 1), else_=0) if conditions else sa.literal(1)
         sample = (
@@ -357,7 +386,7 @@ class SqlSearchIndex:
         ]
         if order == "relevance":
             ordering = [kept.c.score.asc(), kept.c.date.desc().nulls_last(), kept.c.id.desc()]
-            top = sa.select(kept.c.id, kept.c.score).order_by(*ordering).limit(limit + offset).subquery("top")
+            top = sa.select(kept.c.id, kept.c.score).order_by(*ordering).limit(needed).subquery("top")
             parts.append(_page_part(top))
         parts += [
             sa.select(
@@ -367,20 +396,7 @@ class SqlSearchIndex:
             ).group_by(kept.c[name])
             for name in FACETS
         ]
-        result = conn.execute(sa.union_all(*parts)).all()
-        sampled = next(int(r.n) for r in result if r.facet == "~")
-        matches = estimate.matches if estimate.exact else sampled * stride
-        kept_rows = sum(int(r.n) for r in result if r.facet == "kind")
-        if matches <= self.exact_limit or (conditions and kept_rows < limit + offset):
-            return None  # few matches after all, or too few sampled rows pass the filters for the page
-        scale = matches / max(1, sampled)
-        groups = [(r.facet, r.value, max(1, round(int(r.n) * scale))) for r in result if r.facet not in ("#", "~")]
-        total = round(kept_rows * scale) if conditions else matches
-        if order == "relevance":
-            ranked = [r for r in result if r.facet == "#"]
-        else:
-            ranked = self._newest(conn, tree, conditions, limit + offset, None if conditions else estimate.pilot)
-        return ranked, groups, total
+        return list(conn.execute(sa.union_all(*parts)).all())
 
     def _newest(
         self, conn: sa.Connection, tree: Node, conditions: list[sa.ColumnElement[bool]], wanted: int,
