@@ -147,7 +147,7 @@ def test_convert_rekey_and_shred(
     monkeypatch.setenv("HUJJAT_KEY_FILE", str(key_file))
     code, out, err = run(capsys, "encrypt", "--json", "--archive", str(root))
     assert code == 0, err
-    assert json.loads(out) == {"objects_converted": 3, "database_encrypted": True}
+    assert json.loads(out) == {"objects_converted": 3, "database_encrypted": True, "fields_sealed": {}}
     assert hits(root, MARKER) == [] and hits(root, NOTE.encode()) == []
     code, out, err = run(capsys, "verify", "--json", "--archive", str(root))
     assert code == 0, out + err
