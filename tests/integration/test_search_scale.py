@@ -209,3 +209,26 @@ def test_a_filter_thinning_the_sample_gets_a_denser_one(arch: Archive) -> None:
     assert sampled.approximate and len(sampled.hits) == 20
     assert all(h.source != "channel_3" for h in sampled.hits)
     assert abs(sampled.total - exact.total) <= 0.25 * exact.total
+
+
+def test_postgresql_statistics_follow_a_bulk_load(tmp_path: Path) -> None:
+    """A bulk upsert ANALYZEs the index tables once they outgrow the planner's statistics."""
+    if not pg_available():
+        pytest.skip("no PostgreSQL server answers on " + PG_SERVER)
+    name = "hujjat_test_" + uuid.uuid4().hex[:12]
+    with _admin_engine().connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    archive = init_archive(tmp_path / "archive", database=f"{PG_SERVER}/{name}", actor="tester")
+    try:
+        assert archive.ports.search is not None
+        for part in range(3):
+            archive.ports.search.upsert_many([
+                SearchDocument("post", f"b{part}-{n}", f"облава {n}", language="ru") for n in range(1500)
+            ])
+        with archive.engine.connect() as conn:
+            known = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'search_documents'")).scalar_one()
+        assert known >= 1500
+    finally:
+        archive.close()
+        with _admin_engine().connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

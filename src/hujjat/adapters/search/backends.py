@@ -109,6 +109,9 @@ class Fts5Backend:
         if rows:
             conn.execute(sa.text("INSERT INTO search_fts(rowid, terms) VALUES (:id, :terms)"), list(rows))
 
+    def refresh_statistics(self, conn: sa.Connection) -> None:
+        """Nothing: the plans (FTS5 first, documents by rowid) do not depend on statistics."""
+
     def delete_terms(self, conn: sa.Connection, ids: Sequence[int]) -> None:
         if ids:
             conn.execute(sa.text("DELETE FROM search_fts WHERE rowid = :id"), [{"id": i} for i in ids])
@@ -169,6 +172,18 @@ class PostgresBackend:
                 sa.text("UPDATE search_texts SET tsv = to_tsvector('simple', :terms) WHERE id = :id"),
                 list(rows),
             )
+
+    def refresh_statistics(self, conn: sa.Connection) -> None:
+        """ANALYZE the index tables once they have changed by more rows than the planner's
+        statistics know of (after a bulk load or reindex): with stale statistics PostgreSQL
+        joined 100,000 documents row by row for a query matching none (450 ms instead of 2 ms),
+        and autovacuum may be off or not yet round. Self-limiting: about log2(n) times per load."""
+        stale = conn.execute(sa.text(
+            "SELECT s.n_mod_since_analyze > greatest(c.reltuples, 1000) FROM pg_stat_user_tables s "
+            "JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'search_documents'"
+        )).scalar()
+        if stale:
+            conn.execute(sa.text("ANALYZE search_documents, search_texts"))
 
     def delete_terms(self, conn: sa.Connection, ids: Sequence[int]) -> None:
         """The vector lives in the document row: deleting the row deletes it."""

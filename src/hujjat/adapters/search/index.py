@@ -48,6 +48,7 @@ from hujjat.ports.search import (
 ORDERS = ("relevance", "date")
 MAX_LIMIT = 1000
 BATCH = 500
+BULK = 1000  # an upsert of at least this many documents may refresh the planner's statistics
 _TEXT_IS_BODY = "_text_is_body"
 EXACT_LIMIT = 5_000  # up to this many full-text matches, ranking and counts are exact
 SAMPLE_SIZE = 1_500  # above it, about this many matches are ranked and counted
@@ -149,6 +150,9 @@ class SqlSearchIndex:
                 pairs = list(zip(ids, analysed, strict=True))
                 conn.execute(texts.insert(), [{"id": i, **t} for i, (_, t, _) in pairs])
                 self.backend.write_terms(conn, [{"id": i, "terms": terms} for i, (_, _, terms) in pairs])
+        if len(documents) >= BULK:
+            with self.engine.begin() as conn:
+                self.backend.refresh_statistics(conn)
 
     def _date_keys(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
         """Ids for new SQLite documents from the index's sequence (in the write transaction)."""
