@@ -257,7 +257,7 @@ def record_blobs(ports: ArchivePorts, batch: list[PreparedBlob]) -> list[IntakeO
     failed = _publish(ports, batch)
     recorded: dict[int, IntakeOutcome] = {}
     followups: list[tuple[EvidenceItem, bool, bool, Path | None]] = []
-    with ports.uow() as tx:
+    with ports.uow() as tx, tx.custody.deferred():
         for index, prepared in enumerate(batch):
             if index in failed:
                 continue

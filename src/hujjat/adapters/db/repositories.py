@@ -250,6 +250,22 @@ class SqlCustodyRepository:
         self._head_read = False
         self._head_row = False  # whether the head row exists in the database
         self._dirty = False
+        self._pending: list[dict[str, object]] | None = None  # entry rows held back by deferred()
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Hold appended entries back and insert them with one executemany at the end (an intake
+        batch appends three per file). Only for code that does not read the log meanwhile."""
+        if self._pending is not None:  # already deferring: the outer block writes
+            yield
+            return
+        self._pending = []
+        try:
+            yield
+            if self._pending:
+                self.conn.execute(custody_entries.insert(), self._pending)
+        finally:
+            self._pending = None
 
     def head(self) -> tuple[int, str] | None:
         if self._head_read:
@@ -275,16 +291,17 @@ class SqlCustodyRepository:
         )
         body = entry.encode()
         digest = sha256_hex(body)
-        self.conn.execute(
-            custody_entries.insert(),
-            {
-                "seq": entry.seq,
-                "hash": digest,
-                "action": action,
-                "subject": subject,
-                "body": cipher_of(self.conn).seal(body.decode("utf-8"), CUSTODY_LABEL),
-            },
-        )
+        row = {
+            "seq": entry.seq,
+            "hash": digest,
+            "action": action,
+            "subject": subject,
+            "body": cipher_of(self.conn).seal(body.decode("utf-8"), CUSTODY_LABEL),
+        }
+        if self._pending is not None:
+            self._pending.append(row)
+        else:
+            self.conn.execute(custody_entries.insert(), row)
         self._head, self._dirty = (entry.seq, digest), True
         return entry
 
