@@ -141,3 +141,36 @@ def test_incidents_are_paged_and_counted_in_sql(archive: Path) -> None:
         assert dates == sorted(dates)
     finally:
         opened.close()
+
+
+def test_incident_counts_use_their_index_and_pages_read_in_date_order(web_archive: WebArchive) -> None:
+    """SQLite: the list's counts are answered by ix_incidents_listing (web_0005) instead of reading
+    every incident row; the page and the streamed date-ordered reads stay on
+    ix_incidents_start_date (through the listing index SQLite would sort every visible incident)."""
+    import sqlalchemy as sa
+
+    from hujjat.adapters.db.incidents_tables import incidents
+    from hujjat.ports.incidents import IncidentFilter
+
+    archive = open_archive(web_archive.root)
+    try:
+        with archive.ports.uow(read_only=True) as tx:
+            repo = tx.incidents
+            conn = tx.conn  # type: ignore[attr-defined]
+            for query in (IncidentFilter(), IncidentFilter(sensitivities=("public", "internal"))):
+                count = repo._filtered(sa.select(sa.func.count()).select_from(incidents), query)  # type: ignore[attr-defined]
+                page = repo._filtered(sa.select(incidents.c.record), query, ordered=True).order_by(  # type: ignore[attr-defined]
+                    incidents.c.start_date, incidents.c.id).limit(50)
+                plans = []
+                for stmt in (count, page):
+                    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+                    plans.append(" ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)))
+                assert "COVERING INDEX ix_incidents_listing" in plans[0], plans
+                assert "ix_incidents_start_date" in plans[1] and "ix_incidents_listing" not in plans[1], plans
+            visible = [i.id for i in repo.iter_incidents(IncidentFilter(sensitivities=("public", "internal")), batch=1)]
+            page_ids = [i.id for i in repo.page_incidents(IncidentFilter(sensitivities=("public", "internal")), 0, 100)[0]]
+        assert visible == page_ids  # one row at a time or one page: the same incidents in the same order
+        assert {web_archive.incidents["public"], web_archive.incidents["internal"]} <= set(visible)
+        assert web_archive.incidents["restricted"] not in visible
+    finally:
+        archive.close()

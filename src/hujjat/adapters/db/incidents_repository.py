@@ -81,16 +81,24 @@ class SqlIncidentRepository:
         row = self.conn.execute(sa.select(incidents.c.record).where(incidents.c.source == source)).first()
         return self._incident(row.record) if row else None
 
-    @staticmethod
-    def _filtered(stmt: sa.Select[Any], query: IncidentFilter) -> sa.Select[Any]:
+    def _filtered(self, stmt: sa.Select[Any], query: IncidentFilter, ordered: bool = False) -> sa.Select[Any]:
+        """`ordered`: for queries read in date order. On SQLite their reference and sensitivity
+        tests are wrapped so that they cannot use ix_incidents_listing (web_0005), which answers
+        the counts: SQLite would otherwise fetch every matching row through it and sort them all
+        instead of reading ix_incidents_start_date in order and stopping after a page."""
+        reference: sa.ColumnElement[Any] = incidents.c.reference
+        level: sa.ColumnElement[Any] = incidents.c.sensitivity
+        if ordered and self.conn.dialect.name == "sqlite":
+            reference = sa.type_coerce(sa.type_coerce(reference, sa.Integer) + 0, sa.Boolean)
+            level = level.concat("")
         if query.only_reference:
-            stmt = stmt.where(incidents.c.reference.is_(True))
+            stmt = stmt.where(reference.is_(True))
         elif not query.include_reference:
-            stmt = stmt.where(incidents.c.reference.is_(False))
+            stmt = stmt.where(reference.is_(False))
         if query.states:
             stmt = stmt.where(incidents.c.state.in_(query.states))
         if query.sensitivities:
-            stmt = stmt.where(incidents.c.sensitivity.in_(query.sensitivities))
+            stmt = stmt.where(level.in_(query.sensitivities))
         if query.date_from:
             stmt = stmt.where(incidents.c.start_date >= query.date_from)
         if query.date_to:
@@ -99,13 +107,16 @@ class SqlIncidentRepository:
             stmt = stmt.where(incidents.c.type == query.type)
         return stmt
 
-    def iter_incidents(self, query: IncidentFilter) -> Iterator[Incident]:
-        stmt = self._filtered(sa.select(incidents.c.record).order_by(incidents.c.start_date, incidents.c.id), query)
-        for row in self.conn.execution_options(yield_per=1000).execute(stmt):
+    def iter_incidents(self, query: IncidentFilter, batch: int = 1000) -> Iterator[Incident]:
+        """In date order, read `batch` rows at a time (a caller that wants the first few asks for
+        a small batch)."""
+        stmt = self._filtered(sa.select(incidents.c.record).order_by(incidents.c.start_date, incidents.c.id), query,
+                              ordered=True)
+        for row in self.conn.execution_options(yield_per=batch).execute(stmt):
             yield self._incident(row.record)
 
     def page_incidents(self, query: IncidentFilter, offset: int, limit: int) -> tuple[list[Incident], int]:
-        stmt = self._filtered(sa.select(incidents.c.record), query)
+        stmt = self._filtered(sa.select(incidents.c.record), query, ordered=True)
         rows = self.conn.execute(stmt.order_by(incidents.c.start_date, incidents.c.id).offset(offset).limit(limit))
         found = [self._incident(row.record) for row in rows]
         total = self.conn.execute(self._filtered(sa.select(sa.func.count()).select_from(incidents), query)).scalar_one()
