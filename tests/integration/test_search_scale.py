@@ -201,9 +201,10 @@ def test_migration_rekeys_an_existing_sqlite_index(tmp_path: Path) -> None:
 
 
 def test_a_filter_thinning_the_sample_gets_a_denser_one(arch: Archive) -> None:
-    """The first sample (1 in 17, about 18 posts) holds too few posts outside channel_3 for a
-    page of 20; a second, denser sample fills it, and the results stay approximate instead of
-    counting everything."""
+    """A sample of 1 in 17 (about 18 posts) would hold too few posts outside channel_3 for a page
+    of 20: a denser sample fills it (SQLite chooses it at once from how many of the newest matches
+    pass the filter, PostgreSQL after the first sample), and the results stay approximate instead
+    of counting everything."""
     exact = _index(arch, exact_limit=10_000).search("рейд -chat:channel_3")
     sampled = _index(arch, exact_limit=10, sample_size=20).search("рейд -chat:channel_3")
     assert sampled.approximate and len(sampled.hits) == 20

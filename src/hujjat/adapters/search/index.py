@@ -54,6 +54,7 @@ EXACT_LIMIT = 5_000  # up to this many full-text matches, ranking and counts are
 SAMPLE_SIZE = 1_500  # above it, about this many matches are ranked and counted
 NEWEST_EXTRA = 20  # rows read past a newest-first page, to hold the rest of its last second
 PILOT = 200  # newest matches read on SQLite to estimate how many there are
+PAGE_CACHE_KIB = 32_768  # SQLite page cache of a searching connection (grows only as pages are read)
 KEY_SHIFT = 28  # date keys: (seconds since 1970 + EPOCH_OFFSET) << KEY_SHIFT | sequence number
 SEQUENCE_LIMIT = 1 << KEY_SHIFT
 EPOCH_OFFSET = 1 << 33
@@ -247,11 +248,14 @@ class SqlSearchIndex:
             check_runnable(tree)
         conditions = self._conditions(filters)
         with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
+            if self.backend.date_keyed:  # random reads of documents: 2 MB (the default) thrashed at 1M
+                conn.exec_driver_sql(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
             sampled = None
             if tree is not None:
                 estimate = self._estimate(conn, tree)
                 if estimate.matches > self.exact_limit:
-                    sampled = self._sampled(conn, tree, conditions, order, limit, offset, estimate)
+                    dated = filters.date_from is not None or filters.date_before is not None
+                    sampled = self._sampled(conn, tree, conditions, order, limit, offset, estimate, dated)
             total: int | None
             if sampled is not None:
                 (ranked, groups, total), approximate = sampled, True
@@ -326,13 +330,23 @@ class SqlSearchIndex:
         pilot = self.backend.newest_ids(conn, tree, PILOT)
         if len(pilot) < PILOT:
             return _Estimate(len(pilot), True, pilot)
-        newer = conn.execute(sa.select(sa.func.count()).select_from(docs).where(docs.c.id >= pilot[-1])).scalar_one()
-        documents = conn.execute(sa.text("SELECT next - 1 FROM search_sequence")).scalar_one()
-        return _Estimate(max(PILOT, round(PILOT * int(documents) / max(1, int(newer)))), False, pilot)
+        documents = int(conn.execute(sa.text("SELECT next - 1 FROM search_sequence")).scalar_one())
+        # Counting the documents newer than the pilot's last costs a step each (80 ms for a rare
+        # word whose 200th newest match is old), so stop where the density could no longer put
+        # the matches above exact_limit.
+        enough = PILOT * documents // max(1, self.exact_limit) + 1
+        newer = int(conn.execute(
+            sa.select(sa.func.count()).select_from(
+                sa.select(docs.c.id).where(docs.c.id >= pilot[-1]).limit(enough).subquery()
+            )
+        ).scalar_one())
+        if newer >= enough:
+            return _Estimate(min(self.exact_limit, documents), False, pilot)
+        return _Estimate(max(PILOT, round(PILOT * documents / max(1, newer))), False, pilot)
 
     def _sampled(
         self, conn: sa.Connection, tree: Node, conditions: list[sa.ColumnElement[bool]],
-        order: str, limit: int, offset: int, estimate: _Estimate,
+        order: str, limit: int, offset: int, estimate: _Estimate, dated: bool = False,
     ) -> tuple[list[Any], list[tuple[str, Any, int]], int] | None:
         """Many matches: ranking and facet counts from a uniform sample of them (BM25 computed for
         the sample only), counts scaled by how many of the matches the sample holds; the
@@ -342,21 +356,32 @@ class SqlSearchIndex:
         counts exactly)."""
         needed = limit + offset
         stride = sample_stride(estimate.matches, self.sample_size)
+        if conditions and estimate.pilot and not dated:  # how many of the newest matches pass the filters
+            # (not with a date range: the newest matches say nothing about an older period)
+            passed = conn.execute(
+                sa.select(sa.func.count()).select_from(docs).where(docs.c.id.in_(estimate.pilot), *conditions)
+            ).scalar_one()
+            share = max(int(passed), 0.5) / len(estimate.pilot)
+            if share * estimate.matches / stride < 4 * needed:  # a selective filter: sample densely at once
+                stride = sample_stride(round(share * estimate.matches), 4 * needed)
+                if stride <= 2:
+                    return None
         result = self._sample_pass(conn, tree, conditions, order, needed, stride)
-        kept_rows = sum(int(r.n) for r in result if r.facet == "kind")
-        if conditions and 0 < kept_rows < needed:  # a selective filter: sample more densely,
-            finer = sample_stride(kept_rows * stride, 4 * needed)  # for about 4 pages of rows
+        kept = next(int(r.n) for r in result if r.facet == "~")  # sampled matches that pass the filters
+        if conditions and 0 < kept < needed:  # a selective filter: sample more densely,
+            finer = sample_stride(kept * stride, 4 * needed)  # for about 4 pages of rows
             if finer <= 2 or finer >= stride:
                 return None
             stride, result = finer, self._sample_pass(conn, tree, conditions, order, needed, finer)
-            kept_rows = sum(int(r.n) for r in result if r.facet == "kind")
-        sampled = next(int(r.n) for r in result if r.facet == "~")
-        matches = estimate.matches if estimate.exact else sampled * stride
-        if matches <= self.exact_limit or (conditions and kept_rows < needed):
+            kept = next(int(r.n) for r in result if r.facet == "~")
+        # Unfiltered matches: counted (PostgreSQL, few), measured by the sample, or (filters on
+        # SQLite) the estimate; they decide whether counting everything would have been cheap.
+        matches = estimate.matches if estimate.exact or conditions else kept * stride
+        if matches <= self.exact_limit or (conditions and kept < needed):
             return None  # few matches after all, or too few sampled rows pass the filters for the page
-        scale = matches / max(1, sampled)
+        scale = matches / max(1, kept) if estimate.exact and not conditions else stride
         groups = [(r.facet, r.value, max(1, round(int(r.n) * scale))) for r in result if r.facet not in ("#", "~")]
-        total = round(kept_rows * scale) if conditions else matches
+        total = round(kept * scale) if conditions else matches
         if order == "relevance":
             ranked = [r for r in result if r.facet == "#"]
         else:
@@ -367,20 +392,21 @@ class SqlSearchIndex:
         self, conn: sa.Connection, tree: Node, conditions: list[sa.ColumnElement[bool]],
         order: str, needed: int, stride: int,
     ) -> list[Any]:
-        """One statement over the sampled matches: their number (facet "~"), the best `needed` of
-        those passing the filters by BM25 ("#", relevance order only) and the six facet counts."""
+        """One statement over the sampled matches that pass the filters: their number (facet
+        "~"), the best `needed` by BM25 ("#", relevance order only) and the six facet counts. The
+        filters are applied before BM25 is computed (SQLite flattens the match into the join)."""
         matched = self.backend.matches(tree, stride, scored=order == "relevance")
-        passes = sa.case((sa.and_(sa.true(), *conditions), 1), else_=0) if conditions else sa.literal(1)
         sample = (
             sa.select(
-                docs.c.id, sa.cast(matched.c.score, sa.Float).label("score"), docs.c.date, passes.label("ok"),
+                docs.c.id, sa.cast(matched.c.score, sa.Float).label("score"), docs.c.date,
                 *(docs.c[name] for name in FACETS),
             )
             .select_from(docs.join(matched, matched.c.id == docs.c.id))
+            .where(*conditions)
             .cte("sample")
             .prefix_with("MATERIALIZED")
         )
-        kept = sa.select(sample).where(sample.c.ok == 1).subquery("kept")
+        kept = sample
         parts: list[sa.Select[Any]] = [
             sa.select(
                 sa.literal("~").label("facet"), sa.cast(sa.null(), sa.String).label("value"),
