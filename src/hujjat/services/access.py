@@ -9,14 +9,16 @@ the items a post or capture holds keep theirs.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
 from hujjat.domain.accounts import SENSITIVITIES, Forbidden, Right, User, require
-from hujjat.domain.errors import NotFound, UsageError
+from hujjat.domain.errors import ArchiveError, NotFound, UsageError
 from hujjat.domain.evidence import EvidenceItem
 from hujjat.ports.accounts import ItemPageQuery, ItemRow
 from hujjat.ports.incidents import IncidentFilter
@@ -38,16 +40,80 @@ def clearance(user: User) -> tuple[str, ...]:
     return tuple(s for s in SENSITIVITIES if user.can_view(s))
 
 
+@dataclass
+class _Pending:
+    actor: str
+    action: str
+    subject: str | None
+    details: dict[str, object]
+    done: bool = False
+    error: BaseException | None = None
+
+
+class ViewLog:
+    """Custody entries for views, written by group commit: each caller waits until its entry is
+    committed (a view is on record before the record is shown), but the entries of requests that
+    arrive while a write is under way go into the next transaction together. On SQLite every write
+    takes the database's one write lock, and a writer that finds it taken sleeps in coarse steps;
+    one transaction per view made concurrent pages of restricted records queue for it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._pending: list[_Pending] = []
+        self._writing = False
+
+    def append(self, ports: ArchivePorts, actor: str, action: str, subject: str | None,
+               details: dict[str, object]) -> None:
+        mine = _Pending(actor, action, subject, details)
+        with self._cond:
+            self._pending.append(mine)
+            while not mine.done and self._writing:
+                self._cond.wait()
+            if mine.done:  # another caller's transaction carried it
+                if mine.error is not None:
+                    raise ArchiveError(f"the view could not be recorded in the custody log: {mine.error}")
+                return
+            batch, self._pending, self._writing = self._pending, [], True
+        error: BaseException | None = None
+        try:
+            with ports.uow() as tx:
+                for entry in batch:
+                    tx.custody.append(entry.actor, entry.action, entry.subject, entry.details)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            with self._cond:
+                for entry in batch:
+                    entry.done, entry.error = True, error
+                self._writing = False
+                self._cond.notify_all()
+
+
+_VIEW_LOGS: weakref.WeakKeyDictionary[object, ViewLog] = weakref.WeakKeyDictionary()
+_VIEW_LOGS_LOCK = threading.Lock()
+
+
+def _view_log(ports: ArchivePorts) -> ViewLog:
+    """One ViewLog per open archive (its unit of work), shared by the request threads."""
+    with _VIEW_LOGS_LOCK:
+        try:
+            log = _VIEW_LOGS.get(ports.uow)
+            if log is None:
+                log = _VIEW_LOGS[ports.uow] = ViewLog()
+        except TypeError:  # a unit of work that cannot be weakly referenced: no sharing
+            log = ViewLog()
+        return log
+
+
 def _log_view(ports: ArchivePorts, user: User, kind: str, record_id: str, via: str) -> None:
-    with ports.uow() as tx:
-        tx.custody.append(user.name, "record.viewed", record_id, {"kind": kind, "via": via})
+    _view_log(ports).append(ports, user.name, "record.viewed", record_id, {"kind": kind, "via": via})
 
 
 def _log_listed(ports: ArchivePorts, user: User, kind: str, ids: list[str], via: str | None) -> None:
     """One custody entry naming the restricted records a list, map or search page showed."""
     if via is not None and ids:
-        with ports.uow() as tx:
-            tx.custody.append(user.name, "records.listed", None, {"kind": kind, "ids": ids, "via": via})
+        _view_log(ports).append(ports, user.name, "records.listed", None, {"kind": kind, "ids": ids, "via": via})
 
 
 def _hidden(kind: str, reference: str) -> NotFound:
@@ -287,7 +353,8 @@ def _open_queue(ports: ArchivePorts, user: User, limit: int, scan: int = 5000) -
     state filter in SQL would sort every open incident before returning the first few."""
     found = []
     with ports.uow(read_only=True) as tx:
-        for incident in islice(tx.incidents.iter_incidents(IncidentFilter(sensitivities=_narrowing(clearance(user)))), scan):
+        wanted = IncidentFilter(sensitivities=_narrowing(clearance(user)))
+        for incident in islice(tx.incidents.iter_incidents(wanted, batch=limit * 3), scan):
             if incident.state in OPEN_STATES:
                 found.append(incident.to_record())
                 if len(found) >= limit:
