@@ -100,6 +100,8 @@ def template_env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the package: no stat() of every template per page
+        cache_size=-1,
     )
     env.filters["size"] = human_size
     return env
