@@ -121,8 +121,8 @@ class SqlCaptureRepository:
         ]
 
     def iter_captures(self) -> Iterator[Capture]:
-        result = self.conn.execution_options(yield_per=500).execute(
-            sa.select(captures).order_by(captures.c.id)
+        result = self.conn.execute(
+            sa.select(captures).order_by(captures.c.id), execution_options={"yield_per": 500}
         )
         for row in result:
             yield _capture(row, cipher_of(self.conn))

@@ -112,7 +112,7 @@ class SqlIncidentRepository:
         a small batch)."""
         stmt = self._filtered(sa.select(incidents.c.record).order_by(incidents.c.start_date, incidents.c.id), query,
                               ordered=True)
-        for row in self.conn.execution_options(yield_per=batch).execute(stmt):
+        for row in self.conn.execute(stmt, execution_options={"yield_per": batch}):
             yield self._incident(row.record)
 
     def page_incidents(self, query: IncidentFilter, offset: int, limit: int) -> tuple[list[Incident], int]:

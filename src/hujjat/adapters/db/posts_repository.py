@@ -219,7 +219,7 @@ class SqlPostRepository:
 
     def iter_posts(self) -> Iterator[Post]:
         query = self._select().order_by(posts.c.chat_key, posts.c.message_id)
-        for row in self.conn.execution_options(yield_per=1000).execute(query):
+        for row in self.conn.execute(query, execution_options={"yield_per": 1000}):
             yield self._post(row)
 
     def page(self, levels: tuple[str, ...], offset: int, limit: int) -> tuple[list[Post], int]:

@@ -136,7 +136,7 @@ class SqlItemRepository:
         return _item(rows[0])
 
     def iter_items(self) -> Iterator[EvidenceItem]:
-        result = self.conn.execution_options(yield_per=1000).execute(sa.select(items).order_by(items.c.id))
+        result = self.conn.execute(sa.select(items).order_by(items.c.id), execution_options={"yield_per": 1000})
         for row in result:
             yield _item(row)
 
@@ -230,7 +230,7 @@ class SqlItemRepository:
 
     def iter_sizes(self) -> Iterator[tuple[str, str, int]]:
         query = sa.select(items.c.id, items.c.sha256, items.c.size)
-        for item_id, sha, size in self.conn.execution_options(yield_per=5000).execute(query):
+        for item_id, sha, size in self.conn.execute(query, execution_options={"yield_per": 5000}):
             yield item_id, sha, int(size)
 
 
@@ -322,7 +322,7 @@ class SqlCustodyRepository:
             custody_entries.c.seq
         )
         fields = cipher_of(self.conn)
-        for seq, digest, body in self.conn.execution_options(yield_per=5000).execute(query):
+        for seq, digest, body in self.conn.execute(query, execution_options={"yield_per": 5000}):
             yield StoredEntry(int(seq), digest, (fields.open_(body, CUSTODY_LABEL) or "").encode("utf-8"))
 
     def entries_for(self, subjects: list[str]) -> list[CustodyEntry]:
