@@ -79,6 +79,8 @@ class Archive:
     ports: ArchivePorts
 
     def close(self) -> None:
+        if self.ports.fingerprints is not None:  # a throttled hash index: keep what this run added
+            self.ports.fingerprints.index.save(force=True)
         self.engine.dispose()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from hujjat.adapters.blobs.local import LocalFolderStore
@@ -115,3 +116,57 @@ def test_backfill_and_bad_references(sqlite_archive: Path, cli, tmp_path: Path, 
     config.write_text(config.read_text().replace("image_distance = 40", "image_distance = 999"))
     r = cli("list")
     assert r.code == 1 and "image_distance" in r.err
+
+
+def test_copies_in_one_add_batch_find_each_other(archive: Path, cli, tmp_path: Path) -> None:
+    """One `hujjat add` of a folder: the copies are fingerprinted on worker threads and matched
+    in one batch transaction, where each must still find the ones recorded before it."""
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    original = scene(21)
+    original.save(folder / "a_original.png")
+    IMAGE_TRANSFORMS["jpeg_q30"](original).save(folder / "b_jpeg.png")
+    IMAGE_TRANSFORMS["flip"](original).save(folder / "c_flip.png")
+    scene(22).save(folder / "d_other.png")
+    r = cli("add", str(folder), "--json")
+    assert r.code == 0, r.err
+    ids = {Path(o["path"]).stem: o["item_id"] for o in json.loads(r.out)["outcomes"]}
+    clusters = json.loads(cli("clusters", "--json").out)["clusters"]
+    groups = [sorted(m["id"] for m in c["members"]) for c in clusters]
+    assert sorted(ids[n] for n in ("a_original", "b_jpeg", "c_flip")) in groups
+    assert not any(ids["d_other"] in g for g in groups)
+
+
+def test_failed_batch_leaves_an_index_that_is_rebuilt(sqlite_archive: Path, tmp_path: Path, monkeypatch) -> None:
+    """A batch transaction that fails after its hashes entered the in-memory index: the index is
+    dropped and rebuilt from the database, so no key of an uncommitted row lingers."""
+    from hujjat.bootstrap import open_archive
+    from hujjat.services import dedup
+    from hujjat.services.intake import IntakeRequest, ingest_paths
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    scene(31).save(folder / "one.png")
+    index_rows = dedup._index_new_rows
+
+    def index_then_fail(tx, engine, quality):  # type: ignore[no-untyped-def]
+        index_rows(tx, engine, quality)
+        raise RuntimeError("disk gone")
+
+    arch = open_archive(sqlite_archive)
+    try:
+        engine = arch.ports.fingerprints
+        assert engine is not None
+        with monkeypatch.context() as patch:
+            patch.setattr(dedup, "_index_new_rows", index_then_fail)
+            with pytest.raises(RuntimeError, match="disk gone"):
+                ingest_paths(arch.ports, [folder], IntakeRequest())
+        assert engine.index.synced_to() == (0, 0)  # dropped, not left holding the rolled-back keys
+        IMAGE_TRANSFORMS["jpeg_q30"](scene(31)).save(folder / "two.png")
+        summary = ingest_paths(arch.ports, [folder], IntakeRequest())
+        assert summary.ok
+        with arch.ports.uow(read_only=True) as tx:
+            committed = list(tx.fingerprints.iter_hashes(-1, engine.settings.min_quality))
+        assert engine.index.synced_to() == (len(committed), max(key for key, _ in committed))
+    finally:
+        arch.close()

@@ -36,8 +36,11 @@ INDEX_DIR = "index"
 INDEX_FILE = "pdq-hashes.npz"
 NHASH = 11
 SUBSTRING_BITS = 23
-SAVE_EVERY_S = 60.0
-ALWAYS_SAVE_BELOW = 50_000
+# The saved index is a cache of the database's hashes: a copy that lags is caught up with one
+# range query on open (services.dedup.sync_index). Writing it after every fingerprint made
+# imports quadratic (the whole index, fsynced, per item), so saves are throttled and forced when
+# the archive closes.
+SAVE_EVERY_S = 10.0
 
 
 def _faiss() -> Any:
@@ -151,8 +154,7 @@ class FaissHashIndex:
         with self._lock:
             if self.path is None or self._index is None or not self._dirty:
                 return
-            large = self._index.ntotal >= ALWAYS_SAVE_BELOW
-            if large and not force and time.monotonic() - self._last_save < SAVE_EVERY_S:
+            if not force and time.monotonic() - self._last_save < SAVE_EVERY_S:
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")

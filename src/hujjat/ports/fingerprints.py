@@ -88,7 +88,10 @@ class HashIndex(Protocol):
         """For each query, every (row id, distance) with distance <= max_distance."""
         ...
 
-    def save(self) -> None: ...
+    def save(self, force: bool = False) -> None:
+        """Persist the index: at most every few seconds unless forced (it is derived data,
+        caught up from the database when a saved copy lags)."""
+        ...
 
 
 class Fingerprinter(Protocol):

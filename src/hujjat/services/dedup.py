@@ -111,16 +111,25 @@ def find_matches(
     ports: ArchivePorts, engine: Fingerprinter, item_id: str, mine: Fingerprint, settings: DedupSettings
 ) -> list[NearMatch]:
     """Every archived item that `mine` matches, the index narrowing the candidates first."""
+    with ports.uow(read_only=True) as tx:
+        return _matches_in(tx, engine, item_id, mine, settings)
+
+
+def _matches_in(
+    tx: Transaction, engine: Fingerprinter, item_id: str, mine: Fingerprint, settings: DedupSettings
+) -> list[NearMatch]:
+    """find_matches within a transaction (which also sees what it wrote itself)."""
     usable = mine.usable_frames(settings.min_quality)
     if mine.status != STATUS_OK or not usable:
         return []
     radius = max(settings.image_distance, settings.frame_distance)
     queries = [h for f in usable for h in (f.hash, f.flipped, f.center, f.center_flipped) if h]
     hits = {row for found in engine.index.search(queries, radius) for row, _ in found}
-    with ports.uow(read_only=True) as tx:
-        owners = tx.fingerprints.owners(sorted(hits))
-        candidates = sorted({o for o in owners.values() if o != item_id})
-        prints = tx.fingerprints.get_many(candidates)
+    if not hits:
+        return []
+    owners = tx.fingerprints.owners(sorted(hits))
+    candidates = sorted({o for o in owners.values() if o != item_id})
+    prints = tx.fingerprints.get_many(candidates)
     matches = []
     for other_id in candidates:
         other = prints.get(other_id)
@@ -147,22 +156,50 @@ def record_fingerprint(
     ports: ArchivePorts, item_id: str, fingerprint: Fingerprint, via: str
 ) -> list[NearMatch]:
     """Match, then store the fingerprint and the matches, with custody entries, in one transaction."""
+    return record_fingerprints(ports, [(item_id, fingerprint)], via)
+
+
+def record_fingerprints(
+    ports: ArchivePorts, fingerprinted: list[tuple[str, Fingerprint]], via: str
+) -> list[NearMatch]:
+    """Match and store many fingerprints (an intake batch) in one transaction, in order.
+
+    Each item's hashes enter the index as soon as its rows are written, so a later item of the
+    same batch finds an earlier one; one index sync and one commit serve the batch, where one per
+    item made them most of a media import's time. If the transaction fails, the index is rebuilt
+    from the database on next use (it may hold keys of rows that were never committed)."""
+    if not fingerprinted:
+        return []
     engine = require_fingerprinter(ports)
+    settings = engine.settings
+    recorded: list[NearMatch] = []
     with engine.exclusive():
         sync_index(ports, engine)
-        matches = find_matches(ports, engine, item_id, fingerprint, engine.settings)
-        now = ports.clock.now()
-        recorded = []
-        with ports.uow() as tx:
-            tx.fingerprints.save(item_id, fingerprint, now)
-            tx.custody.append(ports.actor, "fingerprint.computed", item_id, _custody_fingerprint(fingerprint))
-            for match in matches:
-                if tx.fingerprints.add_match(match, via, now):
-                    recorded.append(match)
-                    _log_match(ports, tx, match, via)
-        sync_index(ports, engine)
+        try:
+            with ports.uow() as tx, tx.custody.deferred():
+                now = ports.clock.now()
+                for item_id, fingerprint in fingerprinted:
+                    matches = _matches_in(tx, engine, item_id, fingerprint, settings)
+                    tx.fingerprints.save(item_id, fingerprint, now)
+                    tx.custody.append(ports.actor, "fingerprint.computed", item_id, _custody_fingerprint(fingerprint))
+                    for match in matches:
+                        if tx.fingerprints.add_match(match, via, now):
+                            recorded.append(match)
+                            _log_match(ports, tx, match, via)
+                    _index_new_rows(tx, engine, settings.min_quality)
+        except BaseException:
+            engine.index.reset()
+            _VERIFIED.discard(engine.index)
+            raise
         engine.index.save()
     return recorded
+
+
+def _index_new_rows(tx: Transaction, engine: Fingerprinter, min_quality: int) -> None:
+    """Add the rows above the index's highest key (this transaction's own) to the index."""
+    _, last = engine.index.synced_to()
+    rows = list(tx.fingerprints.iter_hashes(last, min_quality))
+    engine.index.add([key for key, _ in rows], [digest for _, digest in rows])
 
 
 def _log_match(ports: ArchivePorts, tx: Transaction, match: NearMatch, via: str) -> None:
@@ -188,31 +225,43 @@ def fingerprint_and_match(
 ) -> list[NearMatch]:
     """The intake hook: fingerprint a new image or video and record what it matches.
 
-    Other media, or an archive with fingerprinting off, cost nothing. A stored blob with no local
-    path (an S3 or encrypted store) is read into memory, never written to a temporary file (that
-    would leave plaintext of an encrypted archive on disk); one over IN_MEMORY_LIMIT is recorded
-    as not fingerprinted, with the reason.
-    """
-    engine = ports.fingerprints
-    if engine is None or not media_type.startswith(("image/", "video/")):
-        return []
-    if local_path is not None:
-        fingerprint = engine.compute(local_path, media_type)
-    else:
-        with ports.uow(read_only=True) as tx:
-            item = tx.items.get(item_id)
-        if item is None:
-            return []
-        if item.size > IN_MEMORY_LIMIT:
-            kind = KIND_PDQ if media_type.startswith("image/") else KIND_VPDQ
-            reason = f"no local copy and too large to read into memory ({item.size} bytes)"
-            fingerprint = Fingerprint(kind, STATUS_FAILED, "none", reason=reason)
-        else:
-            with ports.store.open(item.sha256) as source:
-                fingerprint = engine.compute(io.BytesIO(source.read()), media_type)
+    Other media, or an archive with fingerprinting off, cost nothing."""
+    fingerprint = compute_fingerprint(ports, item_id, local_path, media_type)
     if fingerprint is None:
         return []
-    return record_fingerprint(ports, item_id, fingerprint, via)
+    return record_fingerprints(ports, [(item_id, fingerprint)], via)
+
+
+def wants_fingerprint(ports: ArchivePorts, media_type: str) -> bool:
+    return ports.fingerprints is not None and media_type.startswith(("image/", "video/"))
+
+
+def compute_fingerprint(
+    ports: ArchivePorts, item_id: str | None, local_path: Path | None, media_type: str
+) -> Fingerprint | None:
+    """The fingerprint of an image or video (None for other media or with fingerprinting off).
+    Safe to run on worker threads: it only reads.
+
+    A stored blob with no local path (an S3 or encrypted store) is read into memory, never
+    written to a temporary file (that would leave plaintext of an encrypted archive on disk); one
+    over IN_MEMORY_LIMIT is recorded as not fingerprinted, with the reason."""
+    engine = ports.fingerprints
+    if engine is None or not wants_fingerprint(ports, media_type):
+        return None
+    if local_path is not None:
+        return engine.compute(local_path, media_type)
+    if item_id is None:
+        return None
+    with ports.uow(read_only=True) as tx:
+        item = tx.items.get(item_id)
+    if item is None:
+        return None
+    if item.size > IN_MEMORY_LIMIT:
+        kind = KIND_PDQ if media_type.startswith("image/") else KIND_VPDQ
+        reason = f"no local copy and too large to read into memory ({item.size} bytes)"
+        return Fingerprint(kind, STATUS_FAILED, "none", reason=reason)
+    with ports.store.open(item.sha256) as source:
+        return engine.compute(io.BytesIO(source.read()), media_type)
 
 
 @dataclass

@@ -22,9 +22,10 @@ from typing import BinaryIO, Protocol
 from hujjat.domain.canonical import canonical_bytes, sha256_hex
 from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord, StoredBlob
 from hujjat.domain.ids import new_id
+from hujjat.domain.near_duplicates import Fingerprint
 from hujjat.ports import ProgressCallback, StagedBlob, StagingBlobStore, Transaction
 from hujjat.services.context import ArchivePorts
-from hujjat.services.dedup import fingerprint_and_match
+from hujjat.services.dedup import compute_fingerprint, record_fingerprints, wants_fingerprint
 from hujjat.services.file_walk import Candidate, Skip, walk
 from hujjat.services.search import refresh_records
 
@@ -119,6 +120,7 @@ class PreparedBlob:
     media_type: str | None = None
     extracted: MetadataRecord | None = None
     staged: StagedBlob | None = None  # bytes a staging store still has to publish
+    fingerprint: Fingerprint | None = None  # near-duplicate fingerprint, computed on a worker
 
 
 def ingest_paths(
@@ -229,6 +231,8 @@ def prepare_blob(
     if local is not None:
         prepared.media_type = ports.metadata.detect_media_type(local)
         prepared.extracted = ports.metadata.extract(local, prepared.media_type)
+        if wants_fingerprint(ports, prepared.media_type):  # on the worker: PDQ/vPDQ is CPU work
+            prepared.fingerprint = compute_fingerprint(ports, None, local, prepared.media_type)
     return prepared
 
 
@@ -256,20 +260,27 @@ def record_blobs(ports: ArchivePorts, batch: list[PreparedBlob]) -> list[IntakeO
     fingerprint what is new. One outcome per prepared blob, in the batch's order."""
     failed = _publish(ports, batch)
     recorded: dict[int, IntakeOutcome] = {}
-    followups: list[tuple[EvidenceItem, bool, bool, Path | None]] = []
+    followups: list[tuple[EvidenceItem, bool, bool, PreparedBlob]] = []
     with ports.uow() as tx, tx.custody.deferred():
         for index, prepared in enumerate(batch):
             if index in failed:
                 continue
             outcome, item, created = _record_one(ports, tx, prepared)
             recorded[index] = outcome
-            followups.append((item, created, outcome.new_acquisition, prepared.fallback))
+            followups.append((item, created, outcome.new_acquisition, prepared))
     if ports.search is not None:  # names and notes of every acquisition are searchable: one index write
         fresh = dict.fromkeys(item.id for item, _, new_acq, _ in followups if new_acq)  # unique, in order
         refresh_records(ports, "evidence", list(fresh))
-    for item, created, _, fallback in followups:
-        if created and ports.fingerprints is not None:  # near-duplicate fingerprint and match (services/dedup)
-            fingerprint_and_match(ports, item.id, ports.store.local_path(item.sha256) or fallback, item.media_type)
+    if ports.fingerprints is not None:  # near-duplicates (services/dedup): match and record the batch at once
+        fingerprinted = []
+        for item, created, _, prepared in followups:
+            if created and wants_fingerprint(ports, item.media_type):
+                fingerprint = prepared.fingerprint or compute_fingerprint(
+                    ports, item.id, ports.store.local_path(item.sha256) or prepared.fallback, item.media_type
+                )
+                if fingerprint is not None:
+                    fingerprinted.append((item.id, fingerprint))
+        record_fingerprints(ports, fingerprinted, "intake")
     return [failed.get(index) or recorded[index] for index in range(len(batch))]
 
 

@@ -151,7 +151,7 @@ class SqlFingerprintRepository:
             .where(fingerprint_hashes.c.id >= (after_key + 1) // 2, self._indexable(min_quality))
             .order_by(fingerprint_hashes.c.id)
         )
-        for row in self.conn.execution_options(yield_per=10000).execute(query):
+        for row in self.conn.execute(query, execution_options={"yield_per": 10000}):
             row_id = int(row.id)
             if 2 * row_id > after_key:
                 yield 2 * row_id, row.item_id, row.hash, row.flipped
@@ -249,7 +249,7 @@ class SqlFingerprintRepository:
 
     def iter_match_pairs(self) -> Iterator[tuple[str, str]]:
         query = sa.select(near_duplicate_matches.c.item_id, near_duplicate_matches.c.other_id)
-        for row in self.conn.execution_options(yield_per=10000).execute(query):
+        for row in self.conn.execute(query, execution_options={"yield_per": 10000}):
             yield str(row.item_id), str(row.other_id)
 
     def matches_for(self, item_id: str) -> list[NearMatch]:
