@@ -27,7 +27,7 @@ from hujjat.services.capture import capture_summary, capture_view
 from hujjat.services.context import ArchivePorts
 from hujjat.services.incidents import incident_detail
 from hujjat.services.post_queries import post_detail, post_summary
-from hujjat.services.queries import custody_view, item_detail
+from hujjat.services.queries import item_detail
 from hujjat.services.search import search
 from hujjat.services.sensitivity import change_sensitivity, resolve_record
 
@@ -142,17 +142,18 @@ def page_items(ports: ArchivePorts, user: User, query: ItemPageQuery,
 def view_item(ports: ArchivePorts, user: User, reference: str, via: str = "web",
               custody: bool = True) -> dict[str, Any]:
     """An item's full record, if the user may see it; a restricted one is logged as viewed.
-    `custody=False`: without the custody trail (the page reads it with custody_trail)."""
+    `custody`: with the first page of its custody trail (`with_trail`); the pages read it with
+    custody_trail themselves."""
     require(user, Right.READ)
     try:
-        detail = item_detail(ports, reference, custody)
+        detail = item_detail(ports, reference, custody=False)
     except UsageError:
         raise _hidden("evidence item", reference) from None
     if not user.can_view(str(detail["sensitivity"])):
         raise _hidden("evidence item", reference)
     if detail["sensitivity"] == "restricted":
         _log_view(ports, user, "item", str(detail["id"]), via)
-    return detail
+    return with_trail(ports, user, "item", detail, via) if custody else detail
 
 
 def item_for_bytes(ports: ArchivePorts, user: User, item_id: str, via: str = "web") -> EvidenceItem:
@@ -189,17 +190,19 @@ def visible_posts(ports: ArchivePorts, user: User, offset: int = 0, limit: int =
     return [post_summary(p) for p in found], total
 
 
-def view_post(ports: ArchivePorts, user: User, reference: str, via: str = "web") -> dict[str, Any]:
+def view_post(ports: ArchivePorts, user: User, reference: str, via: str = "web",
+              custody: bool = True) -> dict[str, Any]:
+    """A post, if the user may see it (restricted: logged); `custody` as for view_item."""
     require(user, Right.READ)
     try:
-        detail = post_detail(ports, reference)
+        detail = post_detail(ports, reference, custody=False)
     except UsageError:
         raise _hidden("post", reference) from None
     if not user.can_view(str(detail["sensitivity"])):
         raise _hidden("post", reference)
     if detail["sensitivity"] == "restricted":
         _log_view(ports, user, "post", str(detail["id"]), via)
-    return detail
+    return with_trail(ports, user, "post", detail, via) if custody else detail
 
 
 def visible_captures(ports: ArchivePorts, user: User, offset: int = 0, limit: int = 50,
@@ -212,50 +215,81 @@ def visible_captures(ports: ArchivePorts, user: User, offset: int = 0, limit: in
     return [capture_summary(c) for c in found], total
 
 
-def view_capture(ports: ArchivePorts, user: User, capture_id: str, via: str = "web") -> dict[str, Any]:
-    """A capture (by exact id) with its artefacts and custody, if the user may see it."""
+def view_capture(ports: ArchivePorts, user: User, capture_id: str, via: str = "web",
+                 custody: bool = True) -> dict[str, Any]:
+    """A capture (by exact id) with its artefacts, if the user may see it (restricted: logged);
+    `custody` as for view_item."""
     require(user, Right.READ)
     with ports.uow(read_only=True) as tx:
         capture = tx.captures.get(capture_id)
         if capture is None or not user.can_view(capture.sensitivity.value):
             raise _hidden("capture", capture_id)
         view = capture_view(capture, tx.captures.artefacts(capture.id))
-        view["custody"] = [custody_view(e) for e in tx.custody.entries_for([capture.id])]
     if capture.sensitivity.value == "restricted":
         _log_view(ports, user, "capture", capture.id, via)
-    return view
+    return with_trail(ports, user, "capture", view, via) if custody else view
+
+
+TRAIL_KINDS = ("item", "post", "capture", "incident")
+# What a trail entry shows; posts and incidents never showed their entries' details (a post's
+# import batch entry describes the whole batch).
+_TRAIL_FIELDS = {"item": ("seq", "time", "actor", "action", "details", "hash"),
+                 "capture": ("seq", "time", "actor", "action", "details", "hash"),
+                 "post": ("seq", "time", "actor", "action", "subject", "hash"),
+                 "incident": ("seq", "time", "actor", "action", "hash")}
 
 
 def custody_trail(ports: ArchivePorts, user: User, kind: str, record_id: str, views: bool = False,
-                  before: int | None = None, limit: int = CUSTODY_PAGE) -> dict[str, Any]:
-    """One page (newest first) of an item's, post's or capture's custody trail without its
-    `record.viewed` entries, or of only those (`views`), with how many views there are: the
-    trail of a much-viewed restricted record stays cheap to show. Reading more of a restricted
-    record's trail is itself logged as a view."""
+                  before: int | None = None, limit: int = CUSTODY_PAGE, via: str = "web") -> dict[str, Any]:
+    """One page (newest first) of an item's, post's, capture's or incident's custody trail
+    without its `record.viewed` entries, or of only those (`views`), with how many views there
+    are: the trail of a much-viewed restricted record stays cheap to show. A post's trail
+    includes the entry of the import that added it. Reading more of a restricted record's trail
+    is itself logged as a view."""
     require(user, Right.READ)
+    if kind not in TRAIL_KINDS:
+        raise UsageError(f"no custody trail for {kind!r}")
+    also: tuple[str, ...] = ()
     with ports.uow(read_only=True) as tx:
-        level = tx.accounts.record_sensitivity(kind, record_id)
+        if kind == "incident":
+            incident = tx.incidents.get(record_id)
+            level = incident.sensitivity.value if incident else None
+        else:
+            level = tx.accounts.record_sensitivity(kind, record_id)
         if level is None or not user.can_view(level):
             raise _hidden(kind, record_id)
-        entries = tx.accounts.custody_page(record_id, views, before, limit + 1)
+        if kind == "post" and (batch := tx.posts.custody_batch(record_id)):
+            also = (batch,)
+        entries = tx.accounts.custody_page(record_id, views, before, limit + 1, also)
         viewed = tx.accounts.custody_count(record_id, "record.viewed")
     if level == "restricted" and (views or before is not None):  # the first page is part of the record's page
-        _log_view(ports, user, f"{kind}.custody", record_id, "web")
-    return {"entries": entries[:limit], "more": len(entries) > limit,
+        _log_view(ports, user, f"{kind}.custody", record_id, via)
+    fields = _TRAIL_FIELDS[kind]
+    return {"entries": [{k: e.get(k) for k in fields} for e in entries[:limit]], "more": len(entries) > limit,
             "next": entries[limit - 1]["seq"] if len(entries) > limit else None, "views": viewed}
 
 
-def view_incident(ports: ArchivePorts, user: User, reference: str, via: str = "web") -> dict[str, Any]:
+def with_trail(ports: ArchivePorts, user: User, kind: str, detail: dict[str, Any], via: str) -> dict[str, Any]:
+    """The record's detail with the first page of its custody trail (API): `custody` (newest
+    first, without record.viewed entries), `custody_views` (their number) and `custody_next`
+    (the `before` for the next page, or None)."""
+    trail = custody_trail(ports, user, kind, str(detail["id"]), via=via)
+    return {**detail, "custody": trail["entries"], "custody_views": trail["views"], "custody_next": trail["next"]}
+
+
+def view_incident(ports: ArchivePorts, user: User, reference: str, via: str = "web",
+                  custody: bool = True) -> dict[str, Any]:
+    """An incident, if the user may see it (restricted: logged); `custody` as for view_item."""
     require(user, Right.READ)
     try:
-        detail = incident_detail(ports, reference)
+        detail = incident_detail(ports, reference, custody=False)
     except UsageError:
         raise _hidden("incident", reference) from None
     if not user.can_view(str(detail["sensitivity"])):
         raise _hidden("incident", reference)
     if detail["sensitivity"] == "restricted":
         _log_view(ports, user, "incident", str(detail["id"]), via)
-    return detail
+    return with_trail(ports, user, "incident", detail, via) if custody else detail
 
 
 def check_incident_visible(ports: ArchivePorts, user: User, reference: str) -> str:

@@ -158,11 +158,11 @@ def start_session(ports: ArchivePorts, user: User, previous: str | None = None) 
 
 def session_user(ports: ArchivePorts, session_id: str) -> tuple[User, WebSession] | None:
     with ports.uow(read_only=True) as tx:
-        session = tx.accounts.session(digest(session_id))
-        if session is None or session.expires_at <= ports.clock.now():
-            return None
-        user = tx.accounts.user(session.user_id)
-    if user is None or not user.active:
+        found = tx.accounts.session_with_user(digest(session_id))
+    if found is None:
+        return None
+    session, user = found
+    if session.expires_at <= ports.clock.now() or not user.active:
         return None
     return user, session
 

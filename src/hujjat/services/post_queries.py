@@ -73,7 +73,8 @@ def _version_view(v: PostVersion) -> dict[str, Any]:
     }
 
 
-def post_detail(ports: ArchivePorts, reference: str) -> dict[str, Any]:
+def post_detail(ports: ArchivePorts, reference: str, custody: bool = True) -> dict[str, Any]:
+    """`custody=False`: without the custody trail (the web pages and API read it in pages)."""
     with ports.uow(read_only=True) as tx:
         post = tx.posts.resolve(reference)
         r = post.record
@@ -102,11 +103,12 @@ def post_detail(ports: ArchivePorts, reference: str) -> dict[str, Any]:
                 "versions": [_version_view(v) for v in tx.posts.versions(post.id)],
             }
         )
-        subjects = [post.id] + [s for s in [tx.posts.custody_batch(post.id)] if s]
-        detail["custody"] = [
-            {"seq": e.seq, "time": e.time, "actor": e.actor, "action": e.action, "subject": e.subject}
-            for e in tx.custody.entries_for(subjects)
-        ]
+        if custody:
+            subjects = [post.id] + [s for s in [tx.posts.custody_batch(post.id)] if s]
+            detail["custody"] = [
+                {"seq": e.seq, "time": e.time, "actor": e.actor, "action": e.action, "subject": e.subject}
+                for e in tx.custody.entries_for(subjects)
+            ]
     return detail
 
 

@@ -114,6 +114,17 @@ class SqlAccountRepository:
         return WebSession(row.id_hash, row.user_id, row.csrf_token, _aware(row.created_at),
                           _aware(row.expires_at))
 
+    def session_with_user(self, id_hash: str) -> tuple[WebSession, User] | None:
+        """The session and its user in one query (every page asks for both)."""
+        s = web_sessions.c
+        row = self.conn.execute(
+            sa.select(users, s.id_hash, s.csrf_token, s.created_at.label("session_created"), s.expires_at)
+            .join_from(web_sessions, users, users.c.id == s.user_id).where(s.id_hash == id_hash)).first()
+        if row is None:
+            return None
+        session = WebSession(row.id_hash, row.id, row.csrf_token, _aware(row.session_created), _aware(row.expires_at))
+        return session, _user(row)
+
     def delete_session(self, id_hash: str) -> None:
         self.conn.execute(web_sessions.delete().where(web_sessions.c.id_hash == id_hash))
 
@@ -229,13 +240,15 @@ class SqlAccountRepository:
         fields = cipher_of(self.conn)
         return [{"seq": r.seq, **json.loads(fields.open_(r.body, CUSTODY_LABEL) or "{}")} for r in rows]
 
-    def custody_page(self, subject: str, views: bool, before: int | None, limit: int) -> list[dict[str, Any]]:
+    def custody_page(self, subject: str, views: bool, before: int | None, limit: int,
+                     also: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         """Newest first, below seq `before`: the subject's `record.viewed` entries (`views`) or all
-        its others. Both read ix_custody_subject_action_seq (web_0004): the others as the two
-        action ranges either side of `record.viewed`, so thousands of views are never read."""
+        its others (and those of the subjects `also`, e.g. the import batch that added a post).
+        Both read ix_custody_subject_action_seq (web_0004): the others as the two action ranges
+        either side of `record.viewed`, so thousands of views are never read."""
         c = custody_entries.c
         which = c.action == VIEWED if views else sa.or_(c.action < VIEWED, c.action > VIEWED)
-        stmt = sa.select(c.seq, c.hash, c.body).where(c.subject == subject, which)
+        stmt = sa.select(c.seq, c.hash, c.body).where(c.subject.in_((subject, *also)), which)
         if before is not None:
             stmt = stmt.where(c.seq < before)
         fields = cipher_of(self.conn)

@@ -24,7 +24,9 @@ from hujjat.ports.accounts import ItemPageQuery
 from hujjat.ports.incidents import IncidentFilter
 from hujjat.ports.search import SearchFilters
 from hujjat.services.access import (
+    CUSTODY_PAGE,
     check_level,
+    custody_trail,
     page_incidents,
     page_items,
     set_sensitivity,
@@ -39,6 +41,7 @@ from hujjat.services.access import (
 from hujjat.services.accounts import as_user
 from hujjat.services.incidents import IncidentFields, create_incident
 
+CUSTODY_LIMIT = 500
 bearer = HTTPBearer(auto_error=False, description="A token from `hujjat user token NAME`.")
 
 
@@ -113,7 +116,8 @@ def build_api(ctx: WebContext) -> FastAPI:
         rows, total = page_items(ctx_of(request).archive.ports, user, query, via="api")
         return {"total": total, "items": [_item_row(r) for r in rows]}
 
-    @api.get("/evidence/{item_id}", summary="One evidence item: hashes, metadata, acquisitions, custody")
+    @api.get("/evidence/{item_id}", summary="One evidence item: hashes, metadata, acquisitions, the first page of "
+             "its custody trail")
     def evidence_item(request: Request, item_id: str, user: UserDep) -> dict[str, Any]:
         return view_item(ctx_of(request).archive.ports, user, checked_id(item_id), via="api")
 
@@ -138,7 +142,8 @@ def build_api(ctx: WebContext) -> FastAPI:
                                 description=body.description, sensitivity=body.sensitivity)
         return create_incident(as_user(ctx.archive.ports, user), ctx.taxonomy(), ctx.places(), fields)
 
-    @api.get("/incidents/{incident_id}", summary="One incident with links, reviews, history and custody")
+    @api.get("/incidents/{incident_id}", summary="One incident with links, reviews, history and the first page of "
+             "its custody trail")
     def incident(request: Request, incident_id: str, user: UserDep) -> dict[str, Any]:
         return view_incident(ctx_of(request).archive.ports, user, checked_id(incident_id), via="api")
 
@@ -164,7 +169,7 @@ def build_api(ctx: WebContext) -> FastAPI:
         rows, total = visible_posts(ctx_of(request).archive.ports, user, offset, limit, via="api")
         return {"total": total, "posts": rows}
 
-    @api.get("/posts/{post_id}", summary="One post: text, versions, media, custody")
+    @api.get("/posts/{post_id}", summary="One post: text, versions, media, the first page of its custody trail")
     def post(request: Request, post_id: str, user: UserDep) -> dict[str, Any]:
         return view_post(ctx_of(request).archive.ports, user, checked_id(post_id), via="api")
 
@@ -174,12 +179,15 @@ def build_api(ctx: WebContext) -> FastAPI:
         rows, total = visible_captures(ctx_of(request).archive.ports, user, offset, limit, via="api")
         return {"total": total, "captures": rows}
 
-    @api.get("/captures/{capture_id}", summary="One web capture: artefacts, headers, custody")
+    @api.get("/captures/{capture_id}", summary="One web capture: artefacts, headers, the first page of its custody "
+             "trail")
     def capture(request: Request, capture_id: str, user: UserDep) -> dict[str, Any]:
         return view_capture(ctx_of(request).archive.ports, user, checked_id(capture_id), via="api")
 
     for path, kind in (("evidence", "item"), ("posts", "post"), ("captures", "capture")):
         _sensitivity_route(api, path, kind)
+    for path, kind in (("evidence", "item"), ("posts", "post"), ("captures", "capture"), ("incidents", "incident")):
+        _custody_route(api, path, kind)
 
     return api
 
@@ -192,3 +200,17 @@ def _sensitivity_route(api: FastAPI, path: str, kind: str) -> None:
     def change(request: Request, record_id: str, body: SensitivityIn, user: UserDep) -> dict[str, Any]:
         set_sensitivity(ctx_of(request).archive.ports, user, kind, checked_id(record_id), body.level)
         return {"id": record_id, "kind": kind, "sensitivity": body.level}
+
+
+def _custody_route(api: FastAPI, path: str, kind: str) -> None:
+    """GET /{path}/{id}/custody: one page of a record's custody trail, newest first."""
+
+    @api.get(f"/{path}/{{record_id}}/custody", operation_id=f"{kind}_custody",
+             summary=f"One page of a {kind}'s custody trail, newest first (views=true: only its record.viewed "
+                     "entries); `next` is the `before` of the following page")
+    def trail(request: Request, record_id: str, user: UserDep,
+              views: Annotated[bool, Query()] = False,
+              before: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+              limit: Annotated[int, Query(ge=1, le=CUSTODY_LIMIT)] = CUSTODY_PAGE) -> dict[str, Any]:
+        return custody_trail(ctx_of(request).archive.ports, user, kind, checked_id(record_id), views, before, limit,
+                             via="api")

@@ -65,17 +65,23 @@ def evidence_detail(request: Request, item_id: str, user: UserDep) -> Response:
                   can_edit=user.can(Right.EDIT_INCIDENTS), sensitivities=SENSITIVITIES)
 
 
-@router.get("/evidence/{item_id}/custody", include_in_schema=False)
-def evidence_custody(
-    request: Request, item_id: str, user: UserDep,
-    views: Annotated[bool, Query()] = False,
-    before: Annotated[int | None, Query(ge=0)] = None,
-) -> Response:
-    """More of the custody trail (or its view entries): rows for htmx, a page of its own without."""
-    trail = custody_trail(ctx_of(request).archive.ports, user, "item", checked_id(item_id), views, before)
-    template = "custody_rows.html" if request.headers.get("hx-request") else "custody.html"
-    return render(request, template, trail=trail, trail_url=f"/evidence/{item_id}/custody", views=views,
-                  record_url=f"/evidence/{item_id}")
+def trail_route(router: APIRouter, path: str, kind: str) -> None:
+    """GET /{path}/{id}/custody: more of a record's custody trail (or its view entries), 50
+    entries a page: rows for htmx, a page of its own without JavaScript."""
+
+    @router.get(f"/{path}/{{record_id}}/custody", include_in_schema=False, name=f"{kind}_custody")
+    def more(
+        request: Request, record_id: str, user: UserDep,
+        views: Annotated[bool, Query()] = False,
+        before: Annotated[int | None, Query(ge=0)] = None,
+    ) -> Response:
+        trail = custody_trail(ctx_of(request).archive.ports, user, kind, checked_id(record_id), views, before)
+        template = "custody_rows.html" if request.headers.get("hx-request") else "custody.html"
+        return render(request, template, trail=trail, trail_url=f"/{path}/{record_id}/custody", views=views,
+                      record_url=f"/{path}/{record_id}")
+
+
+trail_route(router, "evidence", "item")
 
 
 def _bytes(request: Request, item_id: str, user: User, download: bool) -> Response:

@@ -14,12 +14,13 @@ from hujjat.domain.incidents import COUNT_FIELDS, LinkRole
 from hujjat.domain.verification import State
 from hujjat.entrypoints.web.auth import check_csrf, page_user
 from hujjat.entrypoints.web.context import ctx_of, render
-from hujjat.entrypoints.web.pages_evidence import checked_id
+from hujjat.entrypoints.web.pages_evidence import checked_id, trail_route
 from hujjat.ports.incidents import IncidentFilter
 from hujjat.services.access import (
     check_incident_visible,
     check_level,
     check_target_visible,
+    custody_trail,
     page_incidents,
     view_incident,
 )
@@ -35,6 +36,7 @@ from hujjat.services.incidents import (
 router = APIRouter()
 PAGE = 50
 UserDep = Annotated[User, Depends(page_user)]
+trail_route(router, "incidents", "incident")
 Text = Annotated[str, Form(max_length=4000)]
 Short = Annotated[str, Form(max_length=300)]
 FIELD_NAMES = ("title", "type", "subtype", "date", "end_date", "time", "precision", "place", "latitude",
@@ -111,16 +113,18 @@ def incident_create(request: Request, user: UserDep,
 
 @router.get("/incidents/{incident_id}", include_in_schema=False)
 def incident_page(request: Request, incident_id: str, user: UserDep) -> Response:
-    detail = view_incident(ctx_of(request).archive.ports, user, checked_id(incident_id))
+    ports = ctx_of(request).archive.ports
+    detail = view_incident(ports, user, checked_id(incident_id), custody=False)
     return render(request, "incident_detail.html", incident=detail, roles=[r.value for r in LinkRole],
                   states=[s.value for s in State], can_edit=user.can(Right.EDIT_INCIDENTS) and not detail.get("reference"),
-                  can_review=user.can(Right.REVIEW))
+                  can_review=user.can(Right.REVIEW), trail=custody_trail(ports, user, "incident", detail["id"]),
+                  trail_url=f"/incidents/{detail['id']}/custody", views=False)
 
 
 @router.get("/incidents/{incident_id}/edit", include_in_schema=False)
 def incident_edit_form(request: Request, incident_id: str, user: UserDep) -> Response:
     require(user, Right.EDIT_INCIDENTS)
-    detail = view_incident(ctx_of(request).archive.ports, user, checked_id(incident_id))
+    detail = view_incident(ctx_of(request).archive.ports, user, checked_id(incident_id), custody=False)
     return render(request, "incident_form.html", incident=detail, values={}, error=None,
                   taxonomy=ctx_of(request).taxonomy(), sensitivities=SENSITIVITIES, counts=COUNT_FIELDS)
 

@@ -13,13 +13,22 @@ from fastapi.responses import RedirectResponse, Response
 from hujjat.domain.accounts import SENSITIVITIES, Right, User
 from hujjat.entrypoints.web.auth import check_csrf, page_user
 from hujjat.entrypoints.web.context import ctx_of, render
-from hujjat.entrypoints.web.pages_evidence import checked_id
-from hujjat.services.access import set_sensitivity, view_capture, view_post, visible_captures, visible_posts
+from hujjat.entrypoints.web.pages_evidence import checked_id, trail_route
+from hujjat.services.access import (
+    custody_trail,
+    set_sensitivity,
+    view_capture,
+    view_post,
+    visible_captures,
+    visible_posts,
+)
 
 router = APIRouter()
 UserDep = Annotated[User, Depends(page_user)]
 PageNo = Annotated[int, Query(ge=1, le=100000)]
 PAGE = 50
+trail_route(router, "posts", "post")
+trail_route(router, "captures", "capture")
 
 
 def _pages(total: int) -> int:
@@ -35,9 +44,11 @@ def posts_list(request: Request, user: UserDep, page: PageNo = 1) -> Response:
 
 @router.get("/posts/{post_id}", include_in_schema=False)
 def post_page(request: Request, post_id: str, user: UserDep) -> Response:
-    post = view_post(ctx_of(request).archive.ports, user, checked_id(post_id))
+    ports = ctx_of(request).archive.ports
+    post = view_post(ports, user, checked_id(post_id), custody=False)
     return render(request, "post.html", post=post, can_edit=user.can(Right.EDIT_INCIDENTS),
-                  sensitivities=SENSITIVITIES)
+                  sensitivities=SENSITIVITIES, trail=custody_trail(ports, user, "post", post["id"]),
+                  trail_url=f"/posts/{post['id']}/custody", views=False)
 
 
 @router.get("/captures", include_in_schema=False)
@@ -49,9 +60,11 @@ def captures_list(request: Request, user: UserDep, page: PageNo = 1) -> Response
 
 @router.get("/captures/{capture_id}", include_in_schema=False)
 def capture_page(request: Request, capture_id: str, user: UserDep) -> Response:
-    capture = view_capture(ctx_of(request).archive.ports, user, checked_id(capture_id))
+    ports = ctx_of(request).archive.ports
+    capture = view_capture(ports, user, checked_id(capture_id), custody=False)
     return render(request, "capture.html", capture=capture, can_edit=user.can(Right.EDIT_INCIDENTS),
-                  sensitivities=SENSITIVITIES)
+                  sensitivities=SENSITIVITIES, trail=custody_trail(ports, user, "capture", capture["id"]),
+                  trail_url=f"/captures/{capture['id']}/custody", views=False)
 
 
 @router.post("/posts/{post_id}/sensitivity", include_in_schema=False)
