@@ -46,16 +46,24 @@ _SUFFIXES: dict[str, tuple[str, ...]] = {
 }
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['ʻʼ’`][^\W\d_]+)?")
+_LONGEST = max(len(end) for ends in _SUFFIXES.values() for end in ends)
+# Per language, index k: the endings of at most k letters, as one tuple for str.endswith (one C call
+# per word instead of a Python loop over every ending: this ran for every indexed post).
+_ENDINGS: dict[str, list[tuple[str, ...]]] = {
+    lang: [tuple(end for end in ends if len(end) <= k) for k in range(_LONGEST + 1)] for lang, ends in _SUFFIXES.items()
+}
+_NONE: list[tuple[str, ...]] = [()] * (_LONGEST + 1)
 
 
 def vote(text: str, candidates: tuple[str, ...]) -> str | None:
     """The candidate most words of `text` point to, or None if none does or two tie."""
     scores = dict.fromkeys(candidates, 0)
     for word in _TOKEN.findall(text.casefold()):
+        usable = min(len(word) - 2, _LONGEST)  # an ending counts only on a word longer than it + 1
         for lang in candidates:
             if word in _WORDS.get(lang, ()):
                 scores[lang] += 2
-            elif any(len(word) > len(end) + 1 and word.endswith(end) for end in _SUFFIXES.get(lang, ())):
+            elif usable > 0 and word.endswith(_ENDINGS.get(lang, _NONE)[usable]):
                 scores[lang] += 1
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     if not ranked or ranked[0][1] == 0 or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
