@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from hujjat.domain.errors import ArchiveError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+WEB_THREADS = 16  # request threads per web server process (entrypoints.web sets its thread pool to this)
 
 
 def create_db_engine(url: str, sqlcipher_key: bytes | None = None) -> sa.Engine:
@@ -27,7 +28,10 @@ def create_db_engine(url: str, sqlcipher_key: bytes | None = None) -> sa.Engine:
             import sqlcipher3.dbapi2  # type: ignore[import-untyped]
 
             extra["module"] = sqlcipher3.dbapi2
-        engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False}, **extra)
+        # pool_size: a web server's request threads each hold a connection; beyond the pool,
+        # connections were closed on check-in and reopened (with the PRAGMAs below) on every request.
+        engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False},
+                                  pool_size=WEB_THREADS, max_overflow=WEB_THREADS, **extra)
 
         @sa.event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -22,7 +22,7 @@ def serve_archive(root: Path, host: str = "127.0.0.1", port: int = 8000, jobs: b
 
     open_archive(root).close()  # a clear one-line error for a missing archive, before the server starts
     options = {"host": host, "port": port, "log_level": "warning", "proxy_headers": proxy,
-               "forwarded_allow_ips": "*" if proxy else None, "server_header": False}
+               "forwarded_allow_ips": "*" if proxy else None, "server_header": False, "access_log": False}
     err.print(f"serving {escape(str(root))} on http://{escape(host)}:{port}/  (Ctrl+C stops)")
     if workers > 1:
         # Several processes share the archive; each runs a job consumer thread (unless --no-jobs)
