@@ -18,6 +18,7 @@ class ItemPageQuery:
     media_prefix: str | None = None  # "image", "video", "text"...
     sensitivities: tuple[str, ...] = ()  # empty: all
     name_contains: str | None = None
+    count: bool = True  # False: the total is not counted (returned as -1)
 
 
 @dataclass(frozen=True)

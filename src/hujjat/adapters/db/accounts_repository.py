@@ -4,6 +4,7 @@ of items, posts, captures and incidents)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,33 @@ def _level_table(kind: str) -> sa.Table | None:
     """The table of a kind with its own sensitivity column (None where the feature is absent)."""
     name = LEVEL_TABLES.get(kind)
     return metadata.tables.get(name) if name else None
+
+
+# Statements every page runs, built once: building a select and its cache key costs about three
+# times as much as executing it on SQLite (60 vs 18 µs a statement, measured on the bench archive).
+_c = custody_entries.c
+_SESSION_WITH_USER = (
+    sa.select(users, web_sessions.c.id_hash, web_sessions.c.csrf_token,
+              web_sessions.c.created_at.label("session_created"), web_sessions.c.expires_at)
+    .join_from(web_sessions, users, users.c.id == web_sessions.c.user_id)
+    .where(web_sessions.c.id_hash == sa.bindparam("id_hash")))
+_CUSTODY_COUNT = sa.select(sa.func.count()).select_from(custody_entries).where(
+    _c.subject == sa.bindparam("subject"), _c.action == sa.bindparam("action"))
+
+
+@functools.cache
+def _custody_page_stmt(views: bool, before: bool) -> sa.Select[Any]:
+    which = _c.action == VIEWED if views else sa.or_(_c.action < VIEWED, _c.action > VIEWED)
+    stmt = sa.select(_c.seq, _c.hash, _c.body).where(_c.subject.in_(sa.bindparam("subjects", expanding=True)), which)
+    if before:
+        stmt = stmt.where(_c.seq < sa.bindparam("before"))
+    return stmt.order_by(_c.seq.desc()).limit(sa.bindparam("limit", type_=sa.Integer))
+
+
+@functools.cache
+def _level_stmt(kind: str) -> sa.Select[Any] | None:
+    table = _level_table(kind)
+    return None if table is None else sa.select(table.c.sensitivity).where(table.c.id == sa.bindparam("id"))
 
 
 def _aware(moment: datetime) -> datetime:
@@ -116,10 +144,7 @@ class SqlAccountRepository:
 
     def session_with_user(self, id_hash: str) -> tuple[WebSession, User] | None:
         """The session and its user in one query (every page asks for both)."""
-        s = web_sessions.c
-        row = self.conn.execute(
-            sa.select(users, s.id_hash, s.csrf_token, s.created_at.label("session_created"), s.expires_at)
-            .join_from(web_sessions, users, users.c.id == s.user_id).where(s.id_hash == id_hash)).first()
+        row = self.conn.execute(_SESSION_WITH_USER, {"id_hash": id_hash}).first()
         if row is None:
             return None
         session = WebSession(row.id_hash, row.id, row.csrf_token, _aware(row.session_created), _aware(row.expires_at))
@@ -166,10 +191,10 @@ class SqlAccountRepository:
         return self.record_sensitivity("item", item_id)
 
     def record_sensitivity(self, kind: str, record_id: str) -> str | None:
-        table = _level_table(kind)
-        if table is None:
+        stmt = _level_stmt(kind)
+        if stmt is None:
             return None
-        value = self.conn.execute(sa.select(table.c.sensitivity).where(table.c.id == record_id)).scalar_one_or_none()
+        value = self.conn.execute(stmt, {"id": record_id}).scalar_one_or_none()
         return str(value) if value is not None else None
 
     def record_sensitivities(self, ids: list[str]) -> dict[str, str]:
@@ -230,6 +255,8 @@ class SqlAccountRepository:
             ItemRow(r.id, r.sha256, r.size, r.media_type, _aware(r.created_at), r.sensitivity, r.name)
             for r in self.conn.execute(stmt)
         ]
+        if not query.count:
+            return rows, -1
         total = self.conn.execute(sa.select(sa.func.count()).select_from(items).where(*counting, *others)).scalar_one()
         return rows, int(total)
 
@@ -246,19 +273,15 @@ class SqlAccountRepository:
         its others (and those of the subjects `also`, e.g. the import batch that added a post).
         Both read ix_custody_subject_action_seq (web_0004): the others as the two action ranges
         either side of `record.viewed`, so thousands of views are never read."""
-        c = custody_entries.c
-        which = c.action == VIEWED if views else sa.or_(c.action < VIEWED, c.action > VIEWED)
-        stmt = sa.select(c.seq, c.hash, c.body).where(c.subject.in_((subject, *also)), which)
+        params: dict[str, Any] = {"subjects": [subject, *also], "limit": limit}
         if before is not None:
-            stmt = stmt.where(c.seq < before)
+            params["before"] = before
         fields = cipher_of(self.conn)
-        rows = self.conn.execute(stmt.order_by(c.seq.desc()).limit(limit))
+        rows = self.conn.execute(_custody_page_stmt(views, before is not None), params)
         return [{**json.loads(fields.open_(r.body, CUSTODY_LABEL) or "{}"), "seq": r.seq, "hash": r.hash} for r in rows]
 
     def custody_count(self, subject: str, action: str) -> int:
-        c = custody_entries.c
-        stmt = sa.select(sa.func.count()).select_from(custody_entries).where(c.subject == subject, c.action == action)
-        return int(self.conn.execute(stmt).scalar_one())
+        return int(self.conn.execute(_CUSTODY_COUNT, {"subject": subject, "action": action}).scalar_one())
 
     def table_counts(self, names: tuple[str, ...], levels: tuple[str, ...] = ()) -> dict[str, int]:
         """Row counts of the named tables that exist in this installation; tables with a

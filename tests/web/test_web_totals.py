@@ -1,0 +1,51 @@
+"""Large list totals are remembered for a few seconds per server process (issue 7 performance):
+the rows stay fresh, the total follows within Totals.SECONDS, small totals are never remembered,
+and users of different clearances never share one."""
+
+from __future__ import annotations
+
+import pytest
+
+from hujjat.bootstrap import open_archive
+from hujjat.ports.accounts import ItemPageQuery
+from hujjat.services.access import Totals, dashboard, page_items, totals
+from hujjat.services.accounts import get_user
+from hujjat.services.intake import IntakeRequest, ingest_paths
+from tests.web.support import WebArchive
+
+
+def test_small_totals_are_not_remembered() -> None:
+    now = [100.0]
+    remembered = Totals(clock=lambda: now[0])
+    remembered.put(("k",), 12, size=12)
+    assert remembered.get(("k",)) is None
+    remembered.put(("k",), 9000, size=9000)
+    assert remembered.get(("k",)) == 9000
+    now[0] += Totals.SECONDS
+    assert remembered.get(("k",)) is None  # expired
+
+
+def test_item_totals_lag_by_at_most_the_window(fresh_archive: WebArchive, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Totals, "MINIMUM", 1)  # the test archive is small; remember every total
+    opened = open_archive(fresh_archive.root)
+    try:
+        ports = opened.ports
+        now = [1000.0]
+        totals(ports).clock = lambda: now[0]
+        boss, viewer = get_user(ports, "boss"), get_user(ports, "view")
+        rows, total = page_items(ports, boss, ItemPageQuery(limit=100), via=None)
+        _, viewer_total = page_items(ports, viewer, ItemPageQuery(limit=100), via=None)
+        assert total == len(rows) and viewer_total < total  # each clearance counts its own
+        folder = fresh_archive.root.parent / "more"
+        folder.mkdir()
+        (folder / "late.txt").write_text("added after the first count\n")
+        ingest_paths(ports, [folder], IntakeRequest(source="tests"))
+        rows, remembered = page_items(ports, boss, ItemPageQuery(limit=100), via=None)
+        assert len(rows) == total + 1  # the rows are read fresh ...
+        assert remembered == total  # ... the total is the remembered one
+        assert dashboard(ports, boss)["counts"]["items"] == total + 1  # first dashboard: counted now
+        now[0] += Totals.SECONDS
+        assert page_items(ports, boss, ItemPageQuery(limit=100), via=None)[1] == total + 1
+        assert page_items(ports, viewer, ItemPageQuery(limit=100), via=None)[1] == viewer_total + 1  # internal
+    finally:
+        opened.close()
