@@ -164,8 +164,8 @@ def record_fingerprints(
 ) -> list[NearMatch]:
     """Match and store many fingerprints (an intake batch) in one transaction, in order.
 
-    Each item's hashes enter the index as soon as its rows are written, so a later item of the
-    same batch finds an earlier one; one index sync and one commit serve the batch, where one per
+    A photo is compared directly with the batch's earlier photos, whose hashes enter the index
+    together (at the end, or before a video, which is matched through the index alone); one index sync and one commit serve the batch, where one per
     item made them most of a media import's time. If the transaction fails, the index is rebuilt
     from the database on next use (it may hold keys of rows that were never committed)."""
     if not fingerprinted:
@@ -178,14 +178,26 @@ def record_fingerprints(
         try:
             with ports.uow() as tx, tx.custody.deferred():
                 now = ports.clock.now()
+                pending: list[tuple[str, Fingerprint]] = []  # this batch's images not in the index yet
                 for item_id, fingerprint in fingerprinted:
+                    image = fingerprint.kind == KIND_PDQ
+                    if not image and pending:  # a video is matched through the index alone
+                        _index_new_rows(tx, engine, settings.min_quality)
+                        pending = []
                     matches = _matches_in(tx, engine, item_id, fingerprint, settings)
+                    if image:
+                        matches += _matches_among(item_id, fingerprint, pending, settings)
                     tx.fingerprints.save(item_id, fingerprint, now)
                     tx.custody.append(ports.actor, "fingerprint.computed", item_id, _custody_fingerprint(fingerprint))
-                    for match in matches:
+                    for match in sorted(matches, key=lambda m: (m.distance, -m.percent, m.other_id)):
                         if tx.fingerprints.add_match(match, via, now):
                             recorded.append(match)
                             _log_match(ports, tx, match, via)
+                    if image:
+                        pending.append((item_id, fingerprint))
+                    else:
+                        _index_new_rows(tx, engine, settings.min_quality)
+                if pending:
                     _index_new_rows(tx, engine, settings.min_quality)
         except BaseException:
             engine.index.reset()
@@ -193,6 +205,22 @@ def record_fingerprints(
             raise
         engine.index.save()
     return recorded
+
+
+def _matches_among(
+    item_id: str, mine: Fingerprint, others: list[tuple[str, Fingerprint]], settings: DedupSettings
+) -> list[NearMatch]:
+    """Matches against photos recorded earlier in the same batch, compared directly (`compare` is
+    what decides after the index's candidate search too; one PDQ frame each, so this is cheap)."""
+    if mine.status != STATUS_OK or not mine.usable_frames(settings.min_quality):
+        return []
+    found = []
+    for other_id, other in others:
+        if other_id != item_id and other.status == STATUS_OK:
+            match = compare(item_id, mine, other_id, other, settings)
+            if match is not None:
+                found.append(match)
+    return found
 
 
 def _index_new_rows(tx: Transaction, engine: Fingerprinter, min_quality: int) -> None:
