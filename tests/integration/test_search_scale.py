@@ -233,3 +233,10 @@ def test_postgresql_statistics_follow_a_bulk_load(tmp_path: Path) -> None:
         archive.close()
         with _admin_engine().connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_deep_relevance_page_is_never_empty(arch: Archive) -> None:
+    """A page beyond what the sample holds is read from a denser sample or counted exactly."""
+    first = _index(arch, exact_limit=10, sample_size=20).search("рейд", limit=20, offset=0)
+    deep = _index(arch, exact_limit=10, sample_size=20).search("рейд", limit=20, offset=100)
+    assert len(first.hits) == len(deep.hits) == 20

@@ -368,7 +368,10 @@ class SqlSearchIndex:
                     return None
         result = self._sample_pass(conn, tree, conditions, order, needed, stride)
         kept = next(int(r.n) for r in result if r.facet == "~")  # sampled matches that pass the filters
-        if conditions and 0 < kept < needed:  # a selective filter: sample more densely,
+        # The page must come from the sample (relevance), or the filters leave it thin: fewer
+        # sampled rows than the page needs (a selective filter, a deep page) call for a denser one.
+        thin = order == "relevance" or bool(conditions)
+        if thin and 0 < kept < needed:
             finer = sample_stride(kept * stride, 4 * needed)  # for about 4 pages of rows
             if finer <= 2 or finer >= stride:
                 return None
@@ -377,8 +380,8 @@ class SqlSearchIndex:
         # Unfiltered matches: counted (PostgreSQL, few), measured by the sample, or (filters on
         # SQLite) the estimate; they decide whether counting everything would have been cheap.
         matches = estimate.matches if estimate.exact or conditions else kept * stride
-        if matches <= self.exact_limit or (conditions and kept < needed):
-            return None  # few matches after all, or too few sampled rows pass the filters for the page
+        if matches <= self.exact_limit or (thin and kept < needed):
+            return None  # few matches after all, or still too few sampled rows for the page
         scale = matches / max(1, kept) if estimate.exact and not conditions else stride
         groups = [(r.facet, r.value, max(1, round(int(r.n) * scale))) for r in result if r.facet not in ("#", "~")]
         total = round(kept * scale) if conditions else matches
