@@ -6,6 +6,11 @@ indexed for search; starts `hujjat serve` on 127.0.0.1; then N client threads wi
 connections fetch list, detail and search pages for a fixed time each. The baseline, measured in
 the same run with the same clients, is a static file (the framework and server overhead alone).
 
+Besides latency and throughput, each group reports the server's CPU time per request (user + system
+time of every server process, from /proc, divided by the requests served): on a shared machine
+latency mostly measures queueing for a CPU, while CPU per request is what a change to the server
+actually moves. The load average is printed at the start and the end.
+
     .venv/bin/python bench/web.py --items 100000 --incidents 10000 --clients 20 --dir /tmp/bench-web
 """
 
@@ -168,12 +173,33 @@ def load(port: int, cookie: str, paths: list[str], clients: int, seconds: float)
     return latencies, errors, time.perf_counter() - started
 
 
-def report(name: str, lat: list[float], errors: int, elapsed: float) -> tuple[float, float]:
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid` and its descendants (the uvicorn
+    workers), read from /proc; 0.0 where /proc is missing."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent, cpu seconds)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    family, total = {pid}, 0.0
+    for _ in range(4):  # uvicorn: supervisor -> workers (and multiprocessing's tracker)
+        family |= {p for p, (parent, _) in stats.items() if parent in family}
+    for p in family:
+        total += stats.get(p, (0, 0.0))[1]
+    return total
+
+
+def report(name: str, lat: list[float], errors: int, elapsed: float, cpu: float) -> tuple[float, float]:
     lat_ms = sorted(x * 1000 for x in lat)
     p95 = lat_ms[int(len(lat_ms) * 0.95) - 1]
     rps = len(lat_ms) / elapsed
     print(f"{name:10s} requests {len(lat_ms):6d}  errors {errors}  p50 {statistics.median(lat_ms):7.1f} ms  "
-          f"p95 {p95:7.1f} ms  max {lat_ms[-1]:7.1f} ms  {rps:7.1f} req/s", flush=True)
+          f"p95 {p95:7.1f} ms  max {lat_ms[-1]:7.1f} ms  {rps:7.1f} req/s  "
+          f"server CPU {cpu * 1000 / max(1, len(lat_ms)):5.2f} ms/request", flush=True)
     return p95, rps
 
 
@@ -186,6 +212,8 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/bench-web"))
     parser.add_argument("--reuse", action="store_true")
     parser.add_argument("--workers", type=int, default=1, help="hujjat serve --workers")
+    parser.add_argument("--groups", default="baseline,list,detail,search",
+                        help="comma-separated groups to run (baseline, list, detail, search)")
     args = parser.parse_args()
     root = args.dir / "archive"
     if not (args.reuse and root.exists()):
@@ -200,7 +228,7 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "hujjat.entrypoints.cli.main", "serve", "--port", str(port),
-                               "--no-jobs", "--workers", str(args.workers), "--archive", str(root)], env={**os.environ, "PYTHONPATH": "src"})
+                               "--no-jobs", "--workers", str(args.workers), "--archive", str(root)], env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, ["src", os.environ.get("PYTHONPATH")]))})
     try:
         for _ in range(300):
             try:
@@ -218,13 +246,18 @@ def main() -> None:
         }
         load(port, cookie, groups["list"] + groups["detail"][:20], 4, 3)  # warm-up
         print(f"{args.items} items, {args.incidents} incidents, {args.clients} clients, {args.workers} server "
-              f"process(es), {args.seconds:.0f} s per group")
+              f"process(es), {args.seconds:.0f} s per group; load average at start "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         results = {}
-        for name, paths in groups.items():
-            results[name] = report(name, *load(port, cookie, paths, args.clients, args.seconds))
-        base = results["baseline"][1]
-        for name in ("list", "detail", "search"):
-            print(f"{name}: throughput {results[name][1] / base:.2f}x of the static-file baseline")
+        for name in args.groups.split(","):
+            cpu = server_cpu(server.pid)
+            measured = load(port, cookie, groups[name], args.clients, args.seconds)
+            results[name] = report(name, *measured, server_cpu(server.pid) - cpu)
+        print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if "baseline" in results:
+            base = results["baseline"][1]
+            for name in (n for n in ("list", "detail", "search") if n in results):
+                print(f"{name}: throughput {results[name][1] / base:.2f}x of the static-file baseline")
     finally:
         server.terminate()
         server.wait(timeout=20)
