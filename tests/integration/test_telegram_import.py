@@ -187,3 +187,27 @@ def test_zip_with_unsafe_entries_imports_the_safe_part(sqlite_archive: Path, cli
     skipped = [r for r in summary["repairs"] if r.startswith("zip entry skipped")]
     assert len(skipped) == 2 and any("../../escape.txt" in r for r in skipped)
     assert not (tmp_path.parent / "escape.txt").exists()
+
+
+def test_later_export_updates_views_and_reactions(archive: Path, cli: Cli, tmp_path: Path) -> None:
+    """Views and reactions are observations: a later export's counts replace the post's (no new
+    version), the old and new counts stay in a `post.observed` custody entry, and an export
+    without them (or with the same) changes nothing."""
+    first = tx.channel_export(tmp_path / "ChatExport_2023-11-15")
+    summary = run_import(cli, first)
+    assert summary["observations_updated"] == 0
+    later = tx.channel_export(tmp_path / "ChatExport_2023-11-20")
+    data = json.loads((later / "result.json").read_text(encoding="utf-8"))
+    message = data["messages"][1]
+    message["reactions"] = [{"type": "emoji", "count": 41, "emoji": "😢"}]
+    message["views"] = 1234
+    (later / "result.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    again = run_import(cli, later)
+    assert again["posts"]["unchanged"] == 10 and again["posts"]["edited"] == 0
+    assert again["observations_updated"] == 1
+    post = show(cli, "channel1292077344/2")
+    assert post["views"] == 1234 and post["reactions"][0]["count"] == 41 and post["version"] == 1
+    assert [c["action"] for c in post["custody"]].count("post.observed") == 1
+    assert run_import(cli, later)["observations_updated"] == 0
+    assert run_import(cli, first)["observations_updated"] == 1  # the older export's counts, observed again

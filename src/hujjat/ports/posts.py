@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from hujjat.domain.posts import (
     ChatInfo,
@@ -28,6 +28,8 @@ class PostState:
     post_id: str
     content_hash: str
     version: int
+    views: int | None = None
+    reactions: Any = None
 
 
 class PostRepository(Protocol):
@@ -43,6 +45,10 @@ class PostRepository(Protocol):
 
     def set_current(self, post_id: str, record: PostRecord, version: int) -> None:
         """Point the post at its newest version (the older ones stay in post_versions)."""
+        ...
+
+    def set_observations(self, post_id: str, views: int | None, reactions: Any) -> None:
+        """Views and reactions as a later export saw them (observations, not a new version)."""
         ...
 
     def stored_roles(self, post_ids: list[str]) -> dict[str, set[str]]:

@@ -70,6 +70,7 @@ class TelegramImportSummary:
     repairs: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     media_problems: list[dict[str, Any]] = field(default_factory=list)
+    observations_updated: int = 0  # posts whose views or reactions a later export changed
 
     def as_dict(self) -> dict[str, Any]:
         post_keys = ("new", "unchanged", "edited", "skipped")
@@ -84,6 +85,7 @@ class TelegramImportSummary:
             "repairs": self.repairs,
             "skipped": self.skipped,
             "media_problems": self.media_problems,
+            "observations_updated": self.observations_updated,
         }
 
 
@@ -94,6 +96,7 @@ class _Batch:
     edited: list[tuple[Post, PostState]] = field(default_factory=list)
     media_work: list[tuple[str, MediaRef]] = field(default_factory=list)
     already_linked: int = 0
+    observed: list[tuple[PostState, PostRecord]] = field(default_factory=list)  # new views/reactions
 
 
 def _batches(records: Iterable[PostRecord | SkippedMessage], size: int) -> Iterator[list[PostRecord | SkippedMessage]]:
@@ -138,6 +141,8 @@ def _plan_batch(
             continue
         seen.add(key)
         found = known.get(key)
+        if found is not None and _observations_changed(found, record):
+            batch.observed.append((found, record))
         if found is None:
             post = Post(new_id(), record, 1, export_sha, export_item, now)
             batch.new.append(post)
@@ -153,6 +158,13 @@ def _plan_batch(
     return batch
 
 
+def _observations_changed(found: PostState, record: PostRecord) -> bool:
+    """A later export counts views and reactions anew; an export without them changes nothing."""
+    return (record.views is not None and record.views != found.views) or (
+        record.reactions is not None and record.reactions != found.reactions
+    )
+
+
 def _version(post: Post, at: datetime) -> PostVersion:
     r = post.record
     return PostVersion(
@@ -162,10 +174,24 @@ def _version(post: Post, at: datetime) -> PostVersion:
 
 
 def _write_posts(ports: ArchivePorts, batch: _Batch, export_sha: str) -> None:
-    if not batch.new and not batch.edited:
+    if not batch.new and not batch.edited and not batch.observed:
         return
     now = ports.clock.now()
     with ports.uow() as tx:
+        with tx.custody.deferred():  # one entry a post (it shows in `show`), written together
+            for state, record in batch.observed:  # the old counts stay in the entry: the log keeps the history
+                tx.posts.set_observations(state.post_id, record.views, record.reactions)
+                tx.custody.append(
+                    ports.actor,
+                    "post.observed",
+                    state.post_id,
+                    {
+                        "export_sha256": export_sha,
+                        "json_path": record.json_path,
+                        "views": [state.views, record.views],
+                        "reactions": [state.reactions, record.reactions],
+                    },
+                )
         for chat in {p.record.chat.key: p.record.chat for p in batch.new}.values():
             tx.posts.ensure_chat(chat, now)
         tx.posts.add_posts(batch.new, batch.id)
@@ -318,6 +344,7 @@ def import_export(
             if search_index:
                 refresh_records(ports, "post", [p.id for p in batch.new] + [p.id for p, _ in batch.edited])
             _write_media(ports, source, batch, pool, summary)
+            summary.observations_updated += len(batch.observed)
             summary.posts["new"] += len(batch.new)
             summary.posts["edited"] += len(batch.edited)
             summary.posts["unchanged"] += len(records) - len(batch.new) - len(batch.edited)

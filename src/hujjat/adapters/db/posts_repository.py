@@ -75,11 +75,11 @@ class SqlPostRepository:
         found: dict[int, PostState] = {}
         for start in range(0, len(message_ids), _IN_CHUNK):
             part = message_ids[start : start + _IN_CHUNK]
-            query = sa.select(posts.c.message_id, posts.c.id, posts.c.content_hash, posts.c.version).where(
-                posts.c.chat_key == chat_key, posts.c.message_id.in_(part)
-            )
-            for message_id, post_id, digest, version in self.conn.execute(query):
-                found[int(message_id)] = PostState(post_id, digest, int(version))
+            query = sa.select(
+                posts.c.message_id, posts.c.id, posts.c.content_hash, posts.c.version, posts.c.views, posts.c.reactions
+            ).where(posts.c.chat_key == chat_key, posts.c.message_id.in_(part))
+            for message_id, post_id, digest, version, views, reactions in self.conn.execute(query):
+                found[int(message_id)] = PostState(post_id, digest, int(version), views, _json(reactions))
         return found
 
     def add_posts(self, new: list[Post], batch: str) -> None:
@@ -112,6 +112,9 @@ class SqlPostRepository:
         self.conn.execute(
             posts.update().where(posts.c.id == post_id).values(version=version, **_current_values(record))
         )
+
+    def set_observations(self, post_id: str, views: int | None, reactions: Any) -> None:
+        self.conn.execute(posts.update().where(posts.c.id == post_id).values(views=views, reactions=reactions))
 
     def stored_roles(self, post_ids: list[str]) -> dict[str, set[str]]:
         roles: dict[str, set[str]] = {}
