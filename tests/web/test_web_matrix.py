@@ -79,6 +79,7 @@ def test_lists_search_map_and_exports_hide_what_is_above_clearance(
             assert (needle in text) == user.can_view(level), (name, level, needle)
     timeline = c.get("/timeline/data.json").json()
     assert sum(sum(s["counts"]) for s in timeline["series"]) == sum(user.can_view(lv) for lv in SENSITIVITIES)
+    assert c.get("/api/v1/search?q=secret", headers=token).json()["approximate"] is False  # small: exact
 
 
 @pytest.mark.parametrize("name", sorted(USERS))

@@ -423,7 +423,8 @@ def visible_search(ports: ArchivePorts, user: User, query: str, filters: SearchF
             if value:
                 facets[name][value] += 1
     return SearchResults(total=len(kept), hits=kept[offset:offset + limit],
-                         facets={k: c.most_common() for k, c in facets.items()}, order=window.order)
+                         facets={k: c.most_common() for k, c in facets.items()}, order=window.order,
+                         approximate=window.approximate)  # a sampled ranking stays an approximation
 
 
 def _levels_of(ports: ArchivePorts, record_ids: list[str]) -> dict[str, str]:

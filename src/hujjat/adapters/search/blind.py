@@ -204,7 +204,7 @@ class BlindIndexedSearch:
         for row in matched:
             kinds[row.kind] = kinds.get(row.kind, 0) + 1
         facets["kind"] = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
-        return SearchResults(plain.total + len(matched), hits, facets, plain.order)
+        return SearchResults(plain.total + len(matched), hits, facets, plain.order, plain.approximate)
 
     def _blind_matches(self, query: str, filters: SearchFilters) -> tuple[list[_Opened], list[Term]]:
         """Every blind document the query matches (newest first); none when a filter asks for a

@@ -157,6 +157,7 @@ def build_api(ctx: WebContext) -> FastAPI:
                                  via="api")
         return {
             "total": results.total,
+            "approximate": results.approximate,  # total and facet counts estimated from a sample
             "hits": [{"kind": h.kind, "id": h.record_id, "title": h.title, "snippet": h.snippet,
                       "date": h.date.isoformat() if h.date else None, "language": h.language, "source": h.source,
                       "place": h.place, "state": h.state} for h in results.hits],
