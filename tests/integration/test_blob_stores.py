@@ -401,3 +401,40 @@ def test_process_killed_after_staging_leaves_only_temporary_files(tmp_path: Path
     assert len(temp_files(store)) == 4
     assert list(store.iter_objects()) == []
     assert store.clean_temporary() == 4 and temp_files(store) == []
+
+
+def test_regular_files_are_copied_by_the_kernel_and_hashed_from_the_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A regular file goes through copy_file_range; the digest is of the bytes written (read back)."""
+    from hujjat.adapters.blobs import common
+
+    calls: list[int] = []
+    real = os.copy_file_range
+
+    def counting(src: int, dst: int, count: int, *args: object) -> int:
+        calls.append(count)
+        return real(src, dst, count, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(common.os, "copy_file_range", counting)
+    data = os.urandom(common.KERNEL_CHUNK * 2 + 12345)  # three kernel copies
+    source = tmp_path / "big.bin"
+    source.write_bytes(data)
+    store = LocalFolderStore(tmp_path / "store")
+    seen: list[int] = []
+    with source.open("rb", buffering=0) as handle:
+        blob = store.put(handle, seen.append)
+    assert blob.sha256 == hashlib.sha256(data).hexdigest() and blob.size == len(data)
+    assert len(calls) >= 3 and sum(seen) == len(data)
+    with store.open(blob.sha256) as stored:
+        assert stored.read() == data
+
+
+def test_files_the_kernel_reports_empty_are_read_instead(tmp_path: Path) -> None:
+    """procfs files say size 0 and copy_file_range copies nothing from them: read them instead."""
+    store = LocalFolderStore(tmp_path / "store")
+    with open("/proc/self/status", "rb", buffering=0) as handle:
+        blob = store.put(handle)
+    with store.open(blob.sha256) as stored:
+        assert b"Name:" in stored.read()
+    assert blob.size > 0

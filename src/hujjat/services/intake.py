@@ -54,6 +54,19 @@ class _CheckedReader:
         self._count(count)
         return count
 
+    def fileno(self) -> int:
+        """Lets the store copy a regular file in the kernel (blobs.common._copy_by_kernel)."""
+        return int(self.handle.fileno())
+
+    def finished(self, total: int) -> None:
+        """The kernel copied `total` bytes: the same length check as reading them, and the file
+        must still be that long (a change right after the last chunk is a change during the read)."""
+        self.seen = total
+        self._count(0)
+        now = os.fstat(self.fileno()).st_size
+        if now != total:
+            raise FileChangedWhileReading(f"file changed while being read (now {now} bytes, {total} copied)")
+
     def _count(self, count: int) -> None:
         self.seen += count
         if not count and self.seen != self.expected:

@@ -11,16 +11,19 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import functools
 import hashlib
+import io
 import os
 import re
 import secrets
+import stat
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 from hujjat.domain.errors import UsageError
 from hujjat.ports import ProgressCallback
@@ -93,7 +96,12 @@ def copy_hashing(source: BinaryIO, dest_fd: int, progress: ProgressCallback | No
     hashlib, os.write and file reads all release the GIL, so each chunk is hashed on a worker
     thread while the main thread writes it and reads the next one into the other buffer: a large
     file uses two cores. `progress` receives the number of bytes just stored after each chunk
-    (an increment, not a total)."""
+    (an increment, not a total).
+
+    A regular file is copied by the kernel instead (see _copy_by_kernel)."""
+    copied = _copy_by_kernel(source, dest_fd, progress)
+    if copied is not None:
+        return copied
     readinto = getattr(source, "readinto", None)
     if readinto is None:
         return _copy_hashing_by_read(source, dest_fd, progress)
@@ -122,6 +130,73 @@ def copy_hashing(source: BinaryIO, dest_fd: int, progress: ProgressCallback | No
         if pending is not None:
             pending.result()
     return digest.hexdigest(), size
+
+
+KERNEL_CHUNK = 8 << 20
+# copy_file_range errors that mean "not between these two files": fall back to read and write.
+_NO_KERNEL_COPY = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
+
+
+def _copy_by_kernel(
+    source: BinaryIO, dest_fd: int, progress: ProgressCallback | None
+) -> tuple[str, int] | None:
+    """Copy a regular file with copy_file_range(2) and hash what was *written*, reading it back
+    from the destination; None when the kernel cannot copy between these files (nothing copied).
+
+    Measured here on a 280 MB file: read+write 0.72-0.89 s, copy_file_range 0.07-0.09 s plus 0.19 s
+    to hash the copy from the page cache, the same work `cp` + `openssl` do. The digest is taken
+    from the destination, which only this process writes (a fresh 0600 file), so the object's
+    bytes are exactly the hashed bytes even if the source changes meanwhile; such a change is
+    caught by the source's `finished(total)` check (length), as the read path catches it. Each
+    chunk is hashed on a worker thread while the next one is copied."""
+    fileno = getattr(source, "fileno", None)
+    if fileno is None:
+        return None
+    try:
+        src_fd = int(fileno())
+        if not stat.S_ISREG(os.fstat(src_fd).st_mode):
+            return None
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    digest = hashlib.sha256()
+    size = 0
+    pending: Future[None] | None = None
+    try:
+        while True:
+            try:
+                count = os.copy_file_range(src_fd, dest_fd, KERNEL_CHUNK)
+            except OSError as error:
+                if size == 0 and error.errno in _NO_KERNEL_COPY:
+                    return None
+                raise
+            if not count:
+                if size == 0:  # empty, or a file the kernel reports as empty (procfs, sysfs): read it
+                    return None
+                break
+            if pending is not None:
+                pending.result()
+            pending = _pool().submit(_hash_written, digest, dest_fd, size, count)
+            size += count
+            if progress is not None:
+                progress(count)
+    finally:
+        if pending is not None:
+            pending.result()
+    finished = getattr(source, "finished", None)
+    if finished is not None:
+        finished(size)
+    return digest.hexdigest(), size
+
+
+def _hash_written(digest: Any, fd: int, offset: int, count: int) -> None:
+    """Hash `count` bytes of `fd` from `offset` (just written: read from the page cache)."""
+    end = offset + count
+    while offset < end:
+        chunk = os.pread(fd, min(CHUNK_SIZE, end - offset), offset)
+        if not chunk:
+            raise OSError(errno.EIO, "the copy is shorter than what was written to it")
+        digest.update(chunk)
+        offset += len(chunk)
 
 
 def _copy_hashing_by_read(
@@ -156,7 +231,7 @@ def open_temp(folder: Path) -> tuple[Path, int]:
     while True:
         path = folder / temp_name()
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)  # read back: hashed after a kernel copy
         except FileExistsError:  # pragma: no cover - 64 random bits collided
             continue
         return path, fd
