@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
 import os
 import selectors
@@ -66,7 +67,13 @@ def executable() -> str | None:
     """The exiftool program to use, or None when it is absent or turned off."""
     if mode() == "off":
         return None
-    return shutil.which("exiftool")
+    return _which(os.environ.get("PATH", ""))
+
+
+@functools.lru_cache(maxsize=8)
+def _which(path: str) -> str | None:
+    """shutil.which, remembered per PATH: it stats every PATH folder, once per file ingested."""
+    return shutil.which("exiftool", path=path)
 
 
 class ExifTool:

@@ -248,6 +248,8 @@ def _jpeg_truncation(data: mmap.mmap) -> str | None:
             position += 1
             continue
         if marker == 0xDA:  # start of scan: the end-of-image marker must follow the scan data
+            if data[size - 2 :] == b"\xff\xd9":  # the usual case, no trailer: FF D9 after a scan is EOI
+                return None
             if data.find(b"\xff\xd9", position + 2) < 0:
                 return "image file is truncated: no end-of-image marker after its scan data"
             return None
