@@ -70,14 +70,8 @@ class LocalFolderStore:
 
     def put(self, source: BinaryIO, progress: ProgressCallback | None = None) -> StoredBlob:
         """Store what `source` yields under its SHA-256; `created` is False when it was there."""
-        temp, fd = open_temp(self.temp_dir)
+        temp, sha256, size = self._write_temporary(source, progress, durable=True)
         try:
-            try:
-                sha256, size = copy_hashing(source, fd, progress)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            temp.chmod(OBJECT_MODE)
             created = self._publish(temp, self._path(sha256), durable=True)
         except BaseException:
             remove_quietly(temp)
@@ -86,20 +80,29 @@ class LocalFolderStore:
 
     def stage(self, source: BinaryIO, progress: ProgressCallback | None = None) -> StagedBlob:
         """Hash and write `source` to a temporary file, not yet durable nor named (see publish)."""
+        temp, sha256, size = self._write_temporary(source, progress, durable=False)
+        if self._path(sha256).exists():
+            remove_quietly(temp)
+            return StagedBlob(sha256, size, present=True, path=None)
+        return StagedBlob(sha256, size, present=False, path=temp)
+
+    def _write_temporary(
+        self, source: BinaryIO, progress: ProgressCallback | None, *, durable: bool
+    ) -> tuple[Path, str, int]:
+        """A read-only temporary file holding `source`, fsynced if `durable`; removed on failure."""
         temp, fd = open_temp(self.temp_dir)
         try:
             try:
                 sha256, size = copy_hashing(source, fd, progress)
+                if durable:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
-            if self._path(sha256).exists():
-                remove_quietly(temp)
-                return StagedBlob(sha256, size, present=True, path=None)
             temp.chmod(OBJECT_MODE)
         except BaseException:
             remove_quietly(temp)
             raise
-        return StagedBlob(sha256, size, present=False, path=temp)
+        return temp, sha256, size
 
     def publish(self, staged: Sequence[StagedBlob]) -> list[StoredBlob]:
         """Sync the filesystem (every staged file's bytes become durable), link each under its
