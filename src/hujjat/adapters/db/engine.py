@@ -68,7 +68,9 @@ def _alembic_config(engine: sa.Engine) -> Any:
 
 
 _REVISION_RE = re.compile(r"^revision\s*=\s*[\"']([^\"']+)[\"']", re.M)
-_DOWN_RE = re.compile(r"^down_revision\s*=\s*(.+)$", re.M)
+# down_revision and depends_on: Alembic keeps neither a revision's parents nor the revisions it
+# depends on in alembic_version once it is applied.
+_DOWN_RE = re.compile(r"^(?:down_revision|depends_on)\s*=\s*(.+)$", re.M)
 
 
 def expected_heads() -> set[str]:
@@ -80,8 +82,8 @@ def expected_heads() -> set[str]:
         text = path.read_text(encoding="utf-8")
         if found := _REVISION_RE.search(text):
             revisions.add(found.group(1))
-        if down := _DOWN_RE.search(text):
-            parents.update(re.findall(r"[\"']([^\"']+)[\"']", down.group(1)))
+        for down in _DOWN_RE.finditer(text):
+            parents.update(re.findall(r"[\"']([^\"']+)[\"']", down.group(1).split("#")[0]))
     return revisions - parents
 
 
