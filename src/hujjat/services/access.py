@@ -245,16 +245,24 @@ def visible_posts(ports: ArchivePorts, user: User, offset: int = 0, limit: int =
 def view_post(ports: ArchivePorts, user: User, reference: str, via: str = "web",
               custody: bool = True) -> dict[str, Any]:
     """A post, if the user may see it (restricted: logged); `custody` as for view_item."""
+    return _view_detail(ports, user, "post", reference, lambda: post_detail(ports, reference, custody=False),
+                        via, custody)
+
+
+def _view_detail(ports: ArchivePorts, user: User, kind: str, reference: str,
+                 read: Callable[[], dict[str, Any]], via: str, custody: bool) -> dict[str, Any]:
+    """The detail `read` returns, if the user may see it: a reference that matches nothing and a
+    record above the user's clearance look the same; a restricted record's view is logged."""
     require(user, Right.READ)
     try:
-        detail = post_detail(ports, reference, custody=False)
+        detail = read()
     except UsageError:
-        raise _hidden("post", reference) from None
+        raise _hidden(kind, reference) from None
     if not user.can_view(str(detail["sensitivity"])):
-        raise _hidden("post", reference)
+        raise _hidden(kind, reference)
     if detail["sensitivity"] == "restricted":
-        _log_view(ports, user, "post", str(detail["id"]), via)
-    return with_trail(ports, user, "post", detail, via) if custody else detail
+        _log_view(ports, user, kind, str(detail["id"]), via)
+    return with_trail(ports, user, kind, detail, via) if custody else detail
 
 
 def visible_captures(ports: ArchivePorts, user: User, offset: int = 0, limit: int = 50,
@@ -332,16 +340,8 @@ def with_trail(ports: ArchivePorts, user: User, kind: str, detail: dict[str, Any
 def view_incident(ports: ArchivePorts, user: User, reference: str, via: str = "web",
                   custody: bool = True) -> dict[str, Any]:
     """An incident, if the user may see it (restricted: logged); `custody` as for view_item."""
-    require(user, Right.READ)
-    try:
-        detail = incident_detail(ports, reference, custody=False)
-    except UsageError:
-        raise _hidden("incident", reference) from None
-    if not user.can_view(str(detail["sensitivity"])):
-        raise _hidden("incident", reference)
-    if detail["sensitivity"] == "restricted":
-        _log_view(ports, user, "incident", str(detail["id"]), via)
-    return with_trail(ports, user, "incident", detail, via) if custody else detail
+    return _view_detail(ports, user, "incident", reference,
+                        lambda: incident_detail(ports, reference, custody=False), via, custody)
 
 
 def check_incident_visible(ports: ArchivePorts, user: User, reference: str) -> str:
