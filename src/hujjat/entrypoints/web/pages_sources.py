@@ -5,7 +5,7 @@ check them)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -38,33 +38,41 @@ def _pages(total: int) -> int:
 @router.get("/posts", include_in_schema=False)
 def posts_list(request: Request, user: UserDep, page: PageNo = 1) -> Response:
     rows, total = visible_posts(ctx_of(request).archive.ports, user, (page - 1) * PAGE, PAGE)
-    return render(request, "posts.html", posts=rows, total=total, page=page, pages=_pages(total),
-                  more=page * PAGE < total)
+    return _list_page(request, "posts.html", "posts", rows, total, page)
 
 
 @router.get("/posts/{post_id}", include_in_schema=False)
 def post_page(request: Request, post_id: str, user: UserDep) -> Response:
     ports = ctx_of(request).archive.ports
-    post = view_post(ports, user, checked_id(post_id), custody=False)
-    return render(request, "post.html", post=post, can_edit=user.can(Right.EDIT_INCIDENTS),
-                  sensitivities=SENSITIVITIES, trail=custody_trail(ports, user, "post", post["id"]),
-                  trail_url=f"/posts/{post['id']}/custody", views=False)
+    return _detail_page(request, user, "post", view_post(ports, user, checked_id(post_id), custody=False))
 
 
 @router.get("/captures", include_in_schema=False)
 def captures_list(request: Request, user: UserDep, page: PageNo = 1) -> Response:
     rows, total = visible_captures(ctx_of(request).archive.ports, user, (page - 1) * PAGE, PAGE)
-    return render(request, "captures.html", captures=rows, total=total, page=page, pages=_pages(total),
-                  more=page * PAGE < total)
+    return _list_page(request, "captures.html", "captures", rows, total, page)
 
 
 @router.get("/captures/{capture_id}", include_in_schema=False)
 def capture_page(request: Request, capture_id: str, user: UserDep) -> Response:
     ports = ctx_of(request).archive.ports
-    capture = view_capture(ports, user, checked_id(capture_id), custody=False)
-    return render(request, "capture.html", capture=capture, can_edit=user.can(Right.EDIT_INCIDENTS),
-                  sensitivities=SENSITIVITIES, trail=custody_trail(ports, user, "capture", capture["id"]),
-                  trail_url=f"/captures/{capture['id']}/custody", views=False)
+    return _detail_page(request, user, "capture", view_capture(ports, user, checked_id(capture_id), custody=False))
+
+
+def _list_page(request: Request, template: str, name: str, rows: list[dict[str, Any]], total: int,
+               page: int) -> Response:
+    values: dict[str, Any] = {name: rows, "total": total, "page": page, "pages": _pages(total),
+                              "more": page * PAGE < total}
+    return render(request, template, **values)
+
+
+def _detail_page(request: Request, user: User, kind: str, record: dict[str, Any]) -> Response:
+    """A post's or capture's page: the record (already checked and logged) and its first trail page."""
+    ports = ctx_of(request).archive.ports
+    values: dict[str, Any] = {kind: record, "can_edit": user.can(Right.EDIT_INCIDENTS), "sensitivities": SENSITIVITIES,
+                              "trail": custody_trail(ports, user, kind, record["id"]),
+                              "trail_url": f"/{kind}s/{record['id']}/custody", "views": False}
+    return render(request, f"{kind}.html", **values)
 
 
 @router.post("/posts/{post_id}/sensitivity", include_in_schema=False)
