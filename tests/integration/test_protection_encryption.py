@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from hujjat.entrypoints.cli.main import main
 from hujjat.processing import synthetic
+from tests.integration.protection_support import key_file, run
+
+__all__ = ["key_file"]  # a fixture, used by name
 
 MARKER = b"WITNESS-Zarina-Karimova-7731"
 NOTE = "interview-note-Dushanbe-safehouse-4419"
@@ -24,22 +26,6 @@ def hits(root: Path, needle: bytes) -> list[str]:
         if path.is_file() and needle in path.read_bytes():
             found.append(str(path.relative_to(root)))
     return found
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-@pytest.fixture
-def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "archive.key"
-    path.write_bytes(os.urandom(32))
-    monkeypatch.setenv("HUJJAT_KEY_FILE", str(path))
-    monkeypatch.delenv("HUJJAT_PASSPHRASE", raising=False)
-    return path
 
 
 @pytest.fixture

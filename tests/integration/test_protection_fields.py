@@ -12,8 +12,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from hujjat.entrypoints.cli.main import main
 from hujjat.processing import synthetic
+from tests.integration.protection_support import key_file, run
+
+__all__ = ["key_file"]  # a fixture, used by name
 
 NOTE = "interview-note-Khujand-safehouse-5521"
 RESTRICTED_TITLE = "Abduction of Farrukh Nazarov"
@@ -23,13 +25,6 @@ LINK_NOTE = "link-note-shows-Nazarov-face"
 REVIEW_NOTE = "review-note-called-Rahimova-back"
 CAMERA = "WitnessPhone-Model-Q7"
 SECRETS = (NOTE, RESTRICTED_TITLE, RESTRICTED_TEXT, INTERNAL_TEXT, LINK_NOTE, REVIEW_NOTE, CAMERA)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def dump(url: str) -> dict[str, str]:
@@ -42,15 +37,6 @@ def dump(url: str) -> dict[str, str]:
             rows = conn.execute(f'SELECT t::text FROM "{table}" t').fetchall()
             found[table] = "\n".join(r[0] for r in rows)
     return found
-
-
-@pytest.fixture
-def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "archive.key"
-    path.write_bytes(os.urandom(32))
-    monkeypatch.setenv("HUJJAT_KEY_FILE", str(path))
-    monkeypatch.delenv("HUJJAT_PASSPHRASE", raising=False)
-    return path
 
 
 def test_postgresql_fields_are_sealed(

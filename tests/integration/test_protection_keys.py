@@ -11,14 +11,7 @@ import pytest
 from hujjat.adapters.blobs.encrypted import EncryptedStore
 from hujjat.adapters.crypto.keyring import Secret, create_keyring, load_keyring, save_keyring
 from hujjat.domain.errors import UsageError
-from hujjat.entrypoints.cli.main import main
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.integration.protection_support import run
 
 
 @pytest.fixture(autouse=True)

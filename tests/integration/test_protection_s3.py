@@ -21,19 +21,14 @@ from hujjat.adapters.blobs.s3 import S3Store
 from hujjat.adapters.crypto.key_table import KeyTable
 from hujjat.adapters.crypto.keyring import Secret, create_keyring
 from hujjat.adapters.crypto.stream import MAGIC
-from hujjat.entrypoints.cli.main import main
+from tests.integration.protection_support import key_file, run
 from tests.s3_server import S3Server
+
+__all__ = ["key_file"]  # a fixture, used by name
 
 MiB = 1 << 20
 MARKER = b"WITNESS-Nigora-Rashidova-5520"
 NOTE = "s3-note-safehouse-Khujand-9031"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def bucket_objects(server: S3Server, bucket: str) -> dict[str, bytes]:
@@ -43,15 +38,6 @@ def bucket_objects(server: S3Server, bucket: str) -> dict[str, bytes]:
         for entry in page.get("Contents", []):
             found[entry["Key"]] = client.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
     return found
-
-
-@pytest.fixture
-def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "archive.key"
-    path.write_bytes(os.urandom(32))
-    monkeypatch.setenv("HUJJAT_KEY_FILE", str(path))
-    monkeypatch.delenv("HUJJAT_PASSPHRASE", raising=False)
-    return path
 
 
 @pytest.fixture
