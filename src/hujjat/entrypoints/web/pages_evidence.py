@@ -129,6 +129,12 @@ def evidence_sensitivity(
     level: Annotated[str, Form(max_length=20)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    return change_sensitivity(request, user, "item", item_id, level, csrf_token, "/evidence")
+
+
+def change_sensitivity(request: Request, user: User, kind: str, record_id: str, level: str, csrf_token: str,
+                       page: str) -> Response:
+    """The sensitivity forms of evidence, post and capture pages: check, set (logged), back to the page."""
     check_csrf(request, csrf_token)
-    set_sensitivity(ctx_of(request).archive.ports, user, "item", checked_id(item_id), level)
-    return RedirectResponse(f"/evidence/{item_id}", status_code=303)
+    set_sensitivity(ctx_of(request).archive.ports, user, kind, checked_id(record_id), level)
+    return RedirectResponse(f"{page}/{record_id}", status_code=303)

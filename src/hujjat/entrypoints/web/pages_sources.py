@@ -8,15 +8,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from hujjat.domain.accounts import SENSITIVITIES, Right, User
-from hujjat.entrypoints.web.auth import check_csrf, page_user
+from hujjat.entrypoints.web.auth import page_user
 from hujjat.entrypoints.web.context import ctx_of, render
-from hujjat.entrypoints.web.pages_evidence import checked_id, trail_route
+from hujjat.entrypoints.web.pages_evidence import change_sensitivity, checked_id, trail_route
 from hujjat.services.access import (
     custody_trail,
-    set_sensitivity,
     view_capture,
     view_post,
     visible_captures,
@@ -81,9 +80,7 @@ def post_sensitivity(
     level: Annotated[str, Form(max_length=20)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    check_csrf(request, csrf_token)
-    set_sensitivity(ctx_of(request).archive.ports, user, "post", checked_id(post_id), level)
-    return RedirectResponse(f"/posts/{post_id}", status_code=303)
+    return change_sensitivity(request, user, "post", post_id, level, csrf_token, "/posts")
 
 
 @router.post("/captures/{capture_id}/sensitivity", include_in_schema=False)
@@ -92,6 +89,4 @@ def capture_sensitivity(
     level: Annotated[str, Form(max_length=20)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    check_csrf(request, csrf_token)
-    set_sensitivity(ctx_of(request).archive.ports, user, "capture", checked_id(capture_id), level)
-    return RedirectResponse(f"/captures/{capture_id}", status_code=303)
+    return change_sensitivity(request, user, "capture", capture_id, level, csrf_token, "/captures")
