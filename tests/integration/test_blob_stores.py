@@ -406,7 +406,8 @@ def test_process_killed_after_staging_leaves_only_temporary_files(tmp_path: Path
 def test_regular_files_are_copied_by_the_kernel_and_hashed_from_the_copy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A regular file goes through copy_file_range; the digest is of the bytes written (read back)."""
+    """Without `direct` (the S3 store's local spool) a regular file goes through copy_file_range;
+    the digest is of the bytes written (read back)."""
     from hujjat.adapters.blobs import common
 
     calls: list[int] = []
@@ -420,14 +421,65 @@ def test_regular_files_are_copied_by_the_kernel_and_hashed_from_the_copy(
     data = os.urandom(common.KERNEL_CHUNK * 2 + 12345)  # three kernel copies
     source = tmp_path / "big.bin"
     source.write_bytes(data)
-    store = LocalFolderStore(tmp_path / "store")
     seen: list[int] = []
-    with source.open("rb", buffering=0) as handle:
-        blob = store.put(handle, seen.append)
-    assert blob.sha256 == hashlib.sha256(data).hexdigest() and blob.size == len(data)
+    dest, fd = common.open_temp(tmp_path / "spool")
+    try:
+        with source.open("rb", buffering=0) as handle:
+            sha256, size = common.copy_hashing(handle, fd, seen.append)
+    finally:
+        os.close(fd)
+    assert sha256 == hashlib.sha256(data).hexdigest() and size == len(data)
     assert len(calls) >= 3 and sum(seen) == len(data)
+    assert dest.read_bytes() == data
+
+
+def _direct_writes(monkeypatch: pytest.MonkeyPatch, refuse_after: int | None = None) -> list[tuple[int, bool]]:
+    """Record (length, O_DIRECT on) of every os.write the store makes; optionally refuse direct
+    writes with EINVAL after `refuse_after` of them, as a filesystem without O_DIRECT support would."""
+    import errno
+    import fcntl
+
+    from hujjat.adapters.blobs import common
+
+    writes: list[tuple[int, bool]] = []
+    real = os.write
+
+    def recording(fd: int, data: bytes | memoryview) -> int:
+        direct = bool(fcntl.fcntl(fd, fcntl.F_GETFL) & getattr(os, "O_DIRECT", 0))
+        if direct and refuse_after is not None and sum(d for _, d in writes) >= refuse_after:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        writes.append((len(data), direct))
+        return real(fd, data)
+
+    monkeypatch.setattr(common.os, "write", recording)
+    return writes
+
+
+@pytest.mark.parametrize("refuse_after", [None, 1], ids=["direct", "refused-mid-way"])
+def test_local_store_writes_around_the_page_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refuse_after: int | None
+) -> None:
+    """The local store copies a file with O_DIRECT writes of whole blocks and writes the partial
+    last block buffered; a filesystem that refuses direct writes (at once or mid-way) gets the
+    rest buffered. The object holds exactly the bytes, whatever the path taken."""
+    writes = _direct_writes(monkeypatch, refuse_after)
+    data = os.urandom(2 * MiB + 12345)  # two whole buffers, then a tail that is not whole blocks
+    source = tmp_path / "photo.bin"
+    source.write_bytes(data)
+    store = LocalFolderStore(tmp_path / "store")
+    with source.open("rb", buffering=0) as handle:
+        staged = store.stage(handle)
+    [blob] = store.publish([staged])
+    assert blob.sha256 == hashlib.sha256(data).hexdigest() and blob.size == len(data)
     with store.open(blob.sha256) as stored:
         assert stored.read() == data
+    assert sum(length for length, _ in writes) == len(data)
+    assert all(length % 4096 == 0 for length, direct in writes if direct)
+    if writes[0][1]:  # this filesystem takes O_DIRECT (tmpfs does not: then all is buffered)
+        expected = [(MiB, True), (MiB, True), (12288, True), (57, False)]  # the tail: 3 blocks + 57 bytes
+        if refuse_after is not None:
+            expected = [(MiB, True), (MiB, False), (12345, False)]
+        assert writes == expected
 
 
 def test_files_the_kernel_reports_empty_are_read_instead(tmp_path: Path) -> None:

@@ -93,7 +93,7 @@ class LocalFolderStore:
         temp, fd = open_temp(self.temp_dir)
         try:
             try:
-                sha256, size = copy_hashing(source, fd, progress)
+                sha256, size = copy_hashing(source, fd, progress, direct=True)
                 if durable:
                     os.fsync(fd)
             finally:
