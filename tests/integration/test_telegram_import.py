@@ -143,7 +143,7 @@ def test_interrupted_import_resumes_without_double_counting(
     from hujjat.services.checkpoints import sign_checkpoint
 
     export = tx.channel_export(tmp_path / "c")
-    real = telegram_import._write_media
+    real = telegram_import.write_media
     calls = {"n": 0}
 
     def dying(*args: Any) -> None:
@@ -152,12 +152,12 @@ def test_interrupted_import_resumes_without_double_counting(
             raise RuntimeError("killed")  # the process dies while storing the second batch's media
         real(*args)
 
-    monkeypatch.setattr(telegram_import, "_write_media", dying)
+    monkeypatch.setattr(telegram_import, "write_media", dying)
     archive = open_archive(sqlite_archive)
     try:
         with open_export(export) as source, pytest.raises(RuntimeError, match="killed"):
             telegram_import.import_export(archive.ports, source, batch_size=3)
-        monkeypatch.setattr(telegram_import, "_write_media", real)
+        monkeypatch.setattr(telegram_import, "write_media", real)
         with open_export(export) as source:
             resumed = telegram_import.import_export(archive.ports, source, batch_size=3).as_dict()
         sign_checkpoint(archive.ports)  # what the CLI's archive_session does at the end
@@ -211,3 +211,36 @@ def test_later_export_updates_views_and_reactions(archive: Path, cli: Cli, tmp_p
     assert [c["action"] for c in post["custody"]].count("post.observed") == 1
     assert run_import(cli, later)["observations_updated"] == 0
     assert run_import(cli, first)["observations_updated"] == 1  # the older export's counts, observed again
+
+
+def test_posts_indexed_by_a_worker_process(archive: Path, cli: Cli, tmp_path: Path) -> None:
+    """Large imports index in a second process (entrypoints.index_worker); when the import
+    returns, the index holds every post, and a later edit replaces the old text there too."""
+    from hujjat.bootstrap import open_archive
+    from hujjat.entrypoints.index_worker import ProcessIndexer
+    from hujjat.intake.telegram import open_export
+    from hujjat.services import telegram_import
+    from hujjat.services.checkpoints import sign_checkpoint
+
+    def import_with_worker(export: Path) -> dict[str, Any]:
+        opened = open_archive(archive)
+        try:
+            with open_export(export) as source, ProcessIndexer(opened, backlog=1) as indexer:
+                summary = telegram_import.import_export(opened.ports, source, batch_size=3, indexer=indexer)
+            sign_checkpoint(opened.ports)
+        finally:
+            opened.close()
+        return summary.as_dict()
+
+    def found(word: str) -> list[str]:
+        hits = json.loads(cli("search", word, "--json").out)["results"]
+        return sorted(h["id"] for h in hits if h["kind"] == "post")
+
+    assert import_with_worker(tx.channel_export(tmp_path / "first"))["posts"]["new"] == 10
+    assert found("Kherson") == [show(cli, "channel1292077344/2")["id"]]
+    assert len(found("Escape")) == 2 and len(found("checkpoint")) == 1 and len(found("Thumb")) == 1
+    later = import_with_worker(tx.channel_export(tmp_path / "later", edited=True, extra=True))
+    assert later["posts"] == {"new": 1, "unchanged": 9, "edited": 1, "skipped": 0}
+    assert found("CONFIRMED") == [show(cli, "channel1292077344/2")["id"]]
+    assert found("reported") == []
+    assert cli("verify").code == 0

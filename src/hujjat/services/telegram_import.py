@@ -8,55 +8,62 @@ Order, for crash safety and speed:
    (version 1), new versions of edited posts (the old text stays in post_versions), and custody
    entries: one `post.added` entry listing every post of the batch with its content hash (subject:
    the batch id each post row names), one `post.edited` entry per edit (subject: the post).
-3. Then the batch's media: each file is streamed into the store and recorded with
-   `record_blob` (source_kind "telegram", source = the post id); placeholders, missing files and
-   refused paths are recorded as such. One transaction links them (`post.media.linked`).
+3. The batch's media go to worker threads at once (services.telegram_media: store the bytes, read
+   metadata and fingerprints) and are recorded and linked (`post.media.linked`) after the next
+   batch has been parsed, so the workers' I/O and CPU overlap the parsing and post writes.
+4. The committed posts go to the `RecordIndexer` (search), which may work in another process;
+   `import_export` returns only when it has indexed everything.
 A run that dies between 2 and 3 is resumed by running it again: unchanged posts whose media were
 never linked get them then. Nothing is counted twice: a re-run reports those posts unchanged.
 """
-
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
-from pathlib import Path
 from typing import Any, Protocol
 
 from hujjat.domain.ids import new_id
-from hujjat.domain.posts import (
-    MediaRef,
-    MediaStatus,
-    Post,
-    PostMedia,
-    PostRecord,
-    PostVersion,
-    SkippedMessage,
-)
+from hujjat.domain.posts import MediaRef, Post, PostRecord, PostVersion, SkippedMessage
 from hujjat.ports.posts import PostSource, PostState
 from hujjat.services.context import ArchivePorts
-from hujjat.services.intake import (
-    IntakeRequest,
-    PreparedBlob,
-    prepare_blob,
-    record_blob,
-    record_blobs,
-    store_file,
-)
+from hujjat.services.intake import IntakeRequest, record_blob
 from hujjat.services.search import refresh_records
+from hujjat.services.telegram_media import Prepared, submit_media, write_media
 
 BATCH = 500
 EXPORT_KIND = "telegram-export"
-MEDIA_KIND = "telegram"
 
 
 class ImportObserver(Protocol):
     def planned(self, messages: int) -> None: ...
 
     def advance(self, messages: int) -> None: ...
+
+
+class RecordIndexer(Protocol):
+    """Keeps the search index in step with records this import committed. `refresh` may return
+    before the work is done (another process); `finish` waits for all of it and raises what failed."""
+
+    def refresh(self, kind: str, record_ids: list[str]) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+@dataclass
+class InlineIndexer:
+    """Indexes at once, on the calling thread (services.search.refresh_records)."""
+
+    ports: ArchivePorts
+
+    def refresh(self, kind: str, record_ids: list[str]) -> None:
+        refresh_records(self.ports, kind, record_ids)
+
+    def finish(self) -> None:
+        return None
 
 
 @dataclass
@@ -227,75 +234,6 @@ def _write_posts(ports: ArchivePorts, batch: _Batch, export_sha: str) -> None:
             )
 
 
-def _prepare_media(
-    ports: ArchivePorts, source: PostSource, post_id: str, ref: MediaRef
-) -> PostMedia | tuple[PostMedia, PreparedBlob]:
-    """Runs in a worker: store the bytes and read their metadata; records come later, batched."""
-    location = source.locate(ref)
-    if location.path is None:
-        status = location.status or MediaStatus.MISSING
-        return PostMedia(post_id, ref.role, status, ref, reason=location.reason)
-    try:
-        mtime = datetime.fromtimestamp(location.path.stat().st_mtime, UTC)
-        blob, staged = store_file(ports, location.path)
-    except OSError as exc:
-        return PostMedia(post_id, ref.role, MediaStatus.FAILED, ref, reason=exc.strerror or str(exc))
-    prepared = prepare_blob(
-        ports,
-        blob,
-        IntakeRequest(source_kind=MEDIA_KIND, source=post_id),
-        path=f"{source.label}/{ref.path}",
-        name=Path(ref.path or "").name,
-        mtime=mtime,
-        fallback=location.path,
-        staged=staged,
-    )
-    return PostMedia(post_id, ref.role, MediaStatus.STORED, ref, None, blob.sha256, blob.size), prepared
-
-
-def _record_media(ports: ArchivePorts, prepared: list[PostMedia | tuple[PostMedia, PreparedBlob]]) -> list[PostMedia]:
-    """Items and acquisitions for the stored files in one transaction, then the rows with item ids."""
-    pending = [p for p in prepared if isinstance(p, tuple)]
-    outcomes = iter(record_blobs(ports, [blob for _, blob in pending])) if pending else iter(())
-    rows: list[PostMedia] = []
-    for entry in prepared:
-        if isinstance(entry, tuple):
-            outcome = next(outcomes)
-            if outcome.status == "failed":  # the store could not make the bytes durable
-                rows.append(replace(entry[0], status=MediaStatus.FAILED, reason=outcome.message, sha256=None, size=None))
-            else:
-                rows.append(replace(entry[0], item_id=outcome.item_id))
-        else:
-            rows.append(entry)
-    return rows
-
-
-def _write_media(
-    ports: ArchivePorts, source: PostSource, batch: _Batch, pool: ThreadPoolExecutor, summary: TelegramImportSummary
-) -> None:
-    summary.media["already_linked"] += batch.already_linked
-    if not batch.media_work:
-        return
-    rows = _record_media(ports, list(pool.map(lambda work: _prepare_media(ports, source, *work), batch.media_work)))
-    with ports.uow() as tx:
-        fresh = tx.posts.add_media(rows, ports.clock.now())
-        if fresh:
-            tx.custody.append(
-                ports.actor,
-                "post.media.linked",
-                batch.id,
-                {"media": [[m.post_id, m.role, m.status.value, m.sha256, m.reason] for m in fresh]},
-            )
-    fresh_keys = {m.dedup_key() for m in fresh}
-    for row in rows:
-        is_fresh = row.dedup_key() in fresh_keys
-        summary.media[row.status.value if is_fresh else "already_linked"] += 1
-        if is_fresh and row.status in (MediaStatus.MISSING, MediaStatus.REFUSED, MediaStatus.FAILED):
-            summary.media_problems.append(
-                {"post": row.post_id, "role": row.role, "path": row.ref.path, "status": row.status.value, "reason": row.reason}
-            )
-
-
 def _collect_repairs(records: list[PostRecord], counts: Counter[str], local_only: Counter[str]) -> None:
     for record in records:
         counts.update(record.repairs)
@@ -310,10 +248,11 @@ def import_export(
     batch_size: int = BATCH,
     workers: int = 2,
     search_index: bool = True,
+    indexer: RecordIndexer | None = None,
 ) -> TelegramImportSummary:
     """Import every message of `source`; safe to re-run (idempotent, resumes an interrupted run).
-    New and edited posts go into the search index batch by batch unless `search_index` is False
-    (then `hujjat reindex` adds them later)."""
+    New and edited posts go into the search index batch by batch (through `indexer`, inline by
+    default) unless `search_index` is False (then `hujjat reindex` adds them later)."""
     ports.store.clean_temporary()
     summary = TelegramImportSummary(export=source.label, repairs=list(source.repairs))
     summary.repairs.extend(f"zip entry skipped: {entry}" for entry in source.skipped_entries)
@@ -328,11 +267,16 @@ def import_export(
         )
     if observer:
         observer.planned(source.message_total)
+    index = (indexer or InlineIndexer(ports)) if search_index else None
     record_repairs: Counter[str] = Counter()
     local_only: Counter[str] = Counter()
     chats: dict[str, None] = {}
+    pending: tuple[str, list[Future[Prepared]]] | None = None  # the previous batch's media, in the workers
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for chunk in _batches(source.records(), batch_size):
+        for chunk in _batches(source.records(), batch_size):  # parsing this batch overlaps the media of the last
+            if pending is not None:
+                write_media(ports, *pending, summary.media, summary.media_problems)
+                pending = None
             records = [r for r in chunk if isinstance(r, PostRecord)]
             for skipped in (r for r in chunk if isinstance(r, SkippedMessage)):
                 summary.posts["skipped"] += 1
@@ -340,16 +284,22 @@ def import_export(
             chats.update((r.chat.key, None) for r in records)
             _collect_repairs(records, record_repairs, local_only)
             batch = _plan_batch(ports, records, export_sha, export_item)
+            if batch.media_work:  # the workers store and read the files while the posts are written
+                pending = (batch.id, submit_media(ports, source, batch.media_work, pool))
             _write_posts(ports, batch, export_sha)
-            if search_index:
-                refresh_records(ports, "post", [p.id for p in batch.new] + [p.id for p, _ in batch.edited])
-            _write_media(ports, source, batch, pool, summary)
+            if index is not None and (batch.new or batch.edited):
+                index.refresh("post", [p.id for p in batch.new] + [p.id for p, _ in batch.edited])
+            summary.media["already_linked"] += batch.already_linked
             summary.observations_updated += len(batch.observed)
             summary.posts["new"] += len(batch.new)
             summary.posts["edited"] += len(batch.edited)
             summary.posts["unchanged"] += len(records) - len(batch.new) - len(batch.edited)
             if observer:
                 observer.advance(len(chunk))
+        if pending is not None:
+            write_media(ports, *pending, summary.media, summary.media_problems)
+    if index is not None:
+        index.finish()
     summary.chats = list(chats)
     summary.repairs.extend(f"{note}: {count} message(s)" for note, count in sorted(record_repairs.items()))
     summary.repairs.extend(

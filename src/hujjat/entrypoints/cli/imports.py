@@ -4,6 +4,7 @@ other importers add their commands to `import_app` (`from …cli.imports import 
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -107,19 +108,25 @@ def telegram(
     json_out: JsonOpt = False,
 ) -> None:
     """Import a Telegram Desktop JSON export: every message becomes a post, media become evidence."""
+    from hujjat.entrypoints.index_worker import ProcessIndexer, worth_a_process
     from hujjat.intake.telegram import open_export  # ijson and the importer: only for this command
     from hujjat.services.telegram_import import TelegramImportSummary, import_export
 
     offset = parse_offset(utc_offset)
     names = parse_usernames(username or [])
-    with archive_session(archive, actor) as arch, open_export(path, usernames=names, utc_offset=offset) as export:
-        summary: TelegramImportSummary
-        if json_out:
-            summary = import_export(arch.ports, export, search_index=search_index)
-        else:
+    with ExitStack() as stack:
+        arch = stack.enter_context(archive_session(archive, actor))
+        export = stack.enter_context(open_export(path, usernames=names, utc_offset=offset))
+        indexer = None
+        if search_index and worth_a_process(arch, export.message_total):
+            indexer = stack.enter_context(ProcessIndexer(arch))  # a spare core analyses the posts' text
+        observer = None
+        if not json_out:
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-            with Progress(*columns, console=err, transient=True) as progress:
-                summary = import_export(arch.ports, export, _Bar(progress), search_index=search_index)
+            observer = _Bar(stack.enter_context(Progress(*columns, console=err, transient=True)))
+        summary: TelegramImportSummary = import_export(
+            arch.ports, export, observer, search_index=search_index, indexer=indexer
+        )
     result = summary.as_dict()
     if json_out:
         print_json(result)
