@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 
 # "topical | function" words per language; the bench adds a long tail of generated words.
 WORDS = {
@@ -99,8 +100,10 @@ def _names(rng: random.Random, script: str, count: int) -> list[str]:
     return ordered
 
 
-def _zipf(count: int, exponent: float) -> list[float]:
-    return [1 / (k + 1) ** exponent for k in range(count)]
+def _cumulative(count: int, exponent: float) -> list[float]:
+    """Cumulative Zipf weights: random.choices re-sums plain weights on every call (40,000 for the
+    tail, which made generating a post cost 1.6 ms)."""
+    return list(accumulate(1 / (k + 1) ** exponent for k in range(count)))
 
 
 class PostGenerator:
@@ -111,8 +114,8 @@ class PostGenerator:
         self.lists = {}
         for language, text in WORDS.items():
             topical, function = (part.split() for part in text.split("|"))
-            self.lists[language] = (topical, _zipf(len(topical), 0.8), function, _zipf(len(function), 1.0))
-        self.tail_weights = _zipf(40_000, 1.05)
+            self.lists[language] = (topical, _cumulative(len(topical), 0.8), function, _cumulative(len(function), 1.0))
+        self.tail_weights = _cumulative(40_000, 1.05)
         self.seen: set[int] = set()
 
     def sentence(self, language: str) -> str:
@@ -123,8 +126,9 @@ class PostGenerator:
         length = rng.randint(8, 60)
         n_function = round(length * 0.40)
         n_topical = max(1, round(length * rng.uniform(0.0, 0.16)))
-        words = rng.choices(function, function_w, k=n_function) + rng.choices(topical, topical_w, k=n_topical)
-        words += rng.choices(self.tail[script], self.tail_weights, k=max(0, length - len(words)))
+        words = rng.choices(function, cum_weights=function_w, k=n_function)
+        words += rng.choices(topical, cum_weights=topical_w, k=n_topical)
+        words += rng.choices(self.tail[script], cum_weights=self.tail_weights, k=max(0, length - len(words)))
         rng.shuffle(words)
         for _ in range(rng.randint(0, 3)):
             words.insert(rng.randrange(len(words)), rng.choice(self.names[script]))

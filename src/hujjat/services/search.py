@@ -18,7 +18,7 @@ from hujjat.services.context import ArchivePorts
 
 TEXT_MEDIA = ("text/plain", "text/markdown", "text/csv")
 MAX_TEXT_BYTES = 1_000_000
-REINDEX_BATCH = 1000
+REINDEX_BATCH = 5000  # documents per upsert_many (its write transaction)
 
 ReindexProgress = Callable[[int, int | None], None]
 

@@ -47,7 +47,7 @@ from hujjat.ports.search import (
 
 ORDERS = ("relevance", "date")
 MAX_LIMIT = 1000
-BATCH = 500
+BATCH = 5000  # documents per write transaction: FTS5 writes a segment (and merges) at each commit
 BULK = 1000  # an upsert of at least this many documents may refresh the planner's statistics
 _TEXT_IS_BODY = "_text_is_body"
 EXACT_LIMIT = 5_000  # up to this many full-text matches, ranking and counts are exact
@@ -139,6 +139,7 @@ class SqlSearchIndex:
             withheld = withheld_records(self.engine, [(d.kind, d.record_id) for d in batch])
             analysed = [self._row(d, now) for d in batch if (d.kind, d.record_id) not in withheld]
             with self.engine.begin() as conn:
+                self._page_cache(conn)
                 self._remove(conn, [(d.kind, d.record_id) for d in batch])
                 if not analysed:
                     continue
@@ -154,6 +155,12 @@ class SqlSearchIndex:
         if len(documents) >= BULK:
             with self.engine.begin() as conn:
                 self.backend.refresh_statistics(conn)
+
+    def _page_cache(self, conn: sa.Connection) -> None:
+        """SQLite: documents are read and written at random places (ids are date keys), and the
+        default 2 MB page cache thrashed at 1M documents; the cache grows only as pages are used."""
+        if self.backend.date_keyed:
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
 
     def _date_keys(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
         """Ids for new SQLite documents from the index's sequence (in the write transaction)."""
@@ -248,8 +255,7 @@ class SqlSearchIndex:
             check_runnable(tree)
         conditions = self._conditions(filters)
         with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
-            if self.backend.date_keyed:  # random reads of documents: 2 MB (the default) thrashed at 1M
-                conn.exec_driver_sql(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
+            self._page_cache(conn)
             sampled = None
             if tree is not None:
                 estimate = self._estimate(conn, tree)

@@ -28,14 +28,19 @@ _UZ_CYR = {
 _VOWELS = set("аеёиоуўэюяaeiou")
 
 
-def is_cyrillic(char: str) -> bool:
-    return "\u0400" <= char <= "\u04ff" or "\u0500" <= char <= "\u052f"
+_CYRILLIC_RE = re.compile("[\u0400-\u052f]")  # Cyrillic and Cyrillic Supplement
+_LATIN_RE = re.compile("[A-Za-z]")
+
+
+def count_letters(text: str) -> tuple[int, int]:
+    """(Cyrillic, ASCII Latin) letters in `text`, counted in C: a loop over the characters was
+    half of language detection's time on posts."""
+    return len(_CYRILLIC_RE.findall(text)), len(_LATIN_RE.findall(text))
 
 
 def script_of(word: str) -> str:
     """"cyrl", "latn" or "other", by the majority of the word's letters."""
-    cyr = sum(1 for c in word if is_cyrillic(c))
-    lat = sum(1 for c in word if c.isascii() and c.isalpha())
+    cyr, lat = count_letters(word)
     if cyr == 0 and lat == 0:
         return "other"
     return "cyrl" if cyr >= lat else "latn"
