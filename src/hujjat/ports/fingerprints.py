@@ -30,6 +30,10 @@ class FingerprintRepository(Protocol):
         """Store (or replace) the item's fingerprint and its frame hashes."""
         ...
 
+    def save_many(self, entries: Sequence[tuple[str, Fingerprint]], at: datetime) -> None:
+        """`save` for many items at once."""
+        ...
+
     def get_many(self, item_ids: Sequence[str]) -> dict[str, Fingerprint]: ...
 
     def owners(self, keys: Sequence[int]) -> dict[int, str]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import weakref
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +82,15 @@ def sync_index(ports: ArchivePorts, engine: Fingerprinter) -> None:
 
 
 def _pair_settings(settings: DedupSettings, a: Fingerprint, b: Fingerprint) -> DedupSettings:
-    if a.kind == KIND_PDQ and b.kind == KIND_PDQ:
+    return _settings_for(settings, a.kind == KIND_PDQ, b.kind == KIND_PDQ)
+
+
+@lru_cache(maxsize=32)
+def _settings_for(settings: DedupSettings, a_image: bool, b_image: bool) -> DedupSettings:
+    """Made once per kind of pair, not per comparison (a batch of photos compares every pair)."""
+    if a_image and b_image:
         return replace(settings, frame_distance=settings.image_distance)
-    if a.kind == KIND_PDQ or b.kind == KIND_PDQ:
+    if a_image or b_image:
         return replace(settings, frame_distance=min(settings.image_distance, settings.frame_distance))
     return settings
 
@@ -179,15 +187,16 @@ def record_fingerprints(
             with ports.uow() as tx, tx.custody.deferred():
                 now = ports.clock.now()
                 pending: list[tuple[str, Fingerprint]] = []  # this batch's images not in the index yet
+                unsaved: list[tuple[str, Fingerprint]] = []  # written together, before the index reads them
                 for item_id, fingerprint in fingerprinted:
                     image = fingerprint.kind == KIND_PDQ
                     if not image and pending:  # a video is matched through the index alone
-                        _index_new_rows(tx, engine, settings.min_quality)
+                        _save_and_index(tx, engine, settings.min_quality, unsaved, now)
                         pending = []
                     matches = _matches_in(tx, engine, item_id, fingerprint, settings)
                     if image:
                         matches += _matches_among(item_id, fingerprint, pending, settings)
-                    tx.fingerprints.save(item_id, fingerprint, now)
+                    unsaved.append((item_id, fingerprint))
                     tx.custody.append(ports.actor, "fingerprint.computed", item_id, _custody_fingerprint(fingerprint))
                     for match in sorted(matches, key=lambda m: (m.distance, -m.percent, m.other_id)):
                         if tx.fingerprints.add_match(match, via, now):
@@ -196,9 +205,8 @@ def record_fingerprints(
                     if image:
                         pending.append((item_id, fingerprint))
                     else:
-                        _index_new_rows(tx, engine, settings.min_quality)
-                if pending:
-                    _index_new_rows(tx, engine, settings.min_quality)
+                        _save_and_index(tx, engine, settings.min_quality, unsaved, now)
+                _save_and_index(tx, engine, settings.min_quality, unsaved, now)
         except BaseException:
             engine.index.reset()
             _VERIFIED.discard(engine.index)
@@ -221,6 +229,15 @@ def _matches_among(
             if match is not None:
                 found.append(match)
     return found
+
+
+def _save_and_index(
+    tx: Transaction, engine: Fingerprinter, min_quality: int, unsaved: list[tuple[str, Fingerprint]], at: datetime
+) -> None:
+    """Write the `unsaved` fingerprints together (emptying the list), then index their rows."""
+    tx.fingerprints.save_many(unsaved, at)
+    unsaved.clear()
+    _index_new_rows(tx, engine, min_quality)
 
 
 def _index_new_rows(tx: Transaction, engine: Fingerprinter, min_quality: int) -> None:

@@ -44,38 +44,38 @@ class SqlFingerprintRepository:
         self.conn = conn
 
     def save(self, item_id: str, fingerprint: Fingerprint, at: datetime) -> None:
-        self.conn.execute(fingerprint_hashes.delete().where(fingerprint_hashes.c.item_id == item_id))
-        self.conn.execute(fingerprints.delete().where(fingerprints.c.item_id == item_id))
+        self.save_many([(item_id, fingerprint)], at)
+
+    def save_many(self, entries: Sequence[tuple[str, Fingerprint]], at: datetime) -> None:
+        """Four statements for a batch (an import's media), not four per item."""
+        if not entries:
+            return
+        ids = list(dict.fromkeys(item_id for item_id, _ in entries))
+        for part in _chunks(ids):
+            self.conn.execute(fingerprint_hashes.delete().where(fingerprint_hashes.c.item_id.in_(part)))
+            self.conn.execute(fingerprints.delete().where(fingerprints.c.item_id.in_(part)))
+        latest = dict(entries)  # an item given twice: its last fingerprint, as one save after another
         self.conn.execute(
-            fingerprints.insert().values(
-                item_id=item_id,
-                kind=fingerprint.kind,
-                status=fingerprint.status,
-                algorithm=fingerprint.algorithm,
-                reason=fingerprint.reason,
-                quality=fingerprint.quality,
-                frames=len(fingerprint.frames),
-                duration_ms=fingerprint.duration_ms,
-                computed_at=at,
-            )
-        )
-        if fingerprint.frames:
-            self.conn.execute(
-                fingerprint_hashes.insert(),
-                [
-                    {
-                        "item_id": item_id,
-                        "frame": f.frame,
-                        "timestamp_ms": f.timestamp_ms,
-                        "quality": f.quality,
-                        "hash": f.hash,
-                        "flipped": f.flipped,
-                        "center": f.center,
-                        "center_flipped": f.center_flipped,
-                    }
-                    for f in fingerprint.frames
-                ],
-            )
+            fingerprints.insert(),
+            [
+                {
+                    "item_id": item_id, "kind": f.kind, "status": f.status, "algorithm": f.algorithm,
+                    "reason": f.reason, "quality": f.quality, "frames": len(f.frames),
+                    "duration_ms": f.duration_ms, "computed_at": at,
+                }
+                for item_id, f in latest.items()
+            ],
+        )  # fmt: skip
+        hashes = [
+            {
+                "item_id": item_id, "frame": h.frame, "timestamp_ms": h.timestamp_ms, "quality": h.quality,
+                "hash": h.hash, "flipped": h.flipped, "center": h.center, "center_flipped": h.center_flipped,
+            }
+            for item_id, f in latest.items()
+            for h in f.frames
+        ]  # fmt: skip
+        if hashes:
+            self.conn.execute(fingerprint_hashes.insert(), hashes)
 
     def get_many(self, item_ids: Sequence[str]) -> dict[str, Fingerprint]:
         ids = list(dict.fromkeys(item_ids))
