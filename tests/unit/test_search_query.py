@@ -10,7 +10,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hujjat.adapters.search.backends import render_fts5, render_tsquery
-from hujjat.domain.search import And, Not, Phrase, QueryError, Word, analyse_tree, check_runnable, parse_query
+from hujjat.domain.search import (
+    And,
+    Not,
+    Phrase,
+    QueryError,
+    Term,
+    TermPhrase,
+    Word,
+    analyse_tree,
+    check_runnable,
+    parse_query,
+)
 from hujjat.processing.text.analyzer import SearchTextAnalyzer
 from hujjat.processing.text.normalise import fold, uz_latin, words_folded
 
@@ -48,6 +59,18 @@ def test_folding_and_transliteration() -> None:
     assert fold(uz_latin("ўзбек")) == "ozbek"
     assert uz_latin("тошкент") == "toshkent" and uz_latin("ер") == "yer"
     assert words_folded("Ҳуқуқ ҶАМЪИЯТ Өкмөт ҮЙ") == ["ҳуқуқ", "ҷамъият", "өкмөт", "үй"]
+
+
+def test_a_phrase_version_another_covers_is_dropped() -> None:
+    """"полиция* задержала*" (Tajik/Kyrgyz analysis) matches nothing "полиц* задержа*" (Russian)
+    does not: only the widest versions are searched (each costs FTS5's BM25 a pass for its IDF)."""
+    parsed = parse_query('"полиция задержала"')
+    assert parsed.tree is not None
+    tree = analyse_tree(parsed.tree, ANALYZER.query_terms)
+    assert tree == TermPhrase((
+        (Term("politsiya", True), Term("zaderjala", True)),
+        (Term("полиц", True), Term("задержа", True)),
+    ))
 
 
 def _compile(query: str) -> tuple[str, str] | None:
