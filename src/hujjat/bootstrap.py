@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import getpass
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -29,6 +33,9 @@ from hujjat.domain.evidence import MetadataRecord
 from hujjat.domain.ids import new_id
 from hujjat.domain.near_duplicates import DedupSettings
 from hujjat.processing.fingerprint_engine import PdqFingerprinter
+
+if TYPE_CHECKING:
+    from hujjat.processing.metadata_worker import MetadataProcess
 from hujjat.processing.text.analyzer import SearchTextAnalyzer
 from hujjat.services.checkpoints import sign_checkpoint
 from hujjat.services.context import ArchivePorts
@@ -42,22 +49,49 @@ class SystemClock:
 
 
 class ProcessingMetadataReader:
-    """Adapts the processing plug-ins to the MetadataReader port; imported lazily (PyAV, Pillow)."""
+    """Adapts the processing plug-ins to the MetadataReader port; imported lazily (PyAV, Pillow).
+    Inside `parallel()` extraction runs in a child process (processing.metadata_worker)."""
 
     def __init__(self, exiftool_mode: str) -> None:
         self.exiftool_mode = exiftool_mode
+        self._worker: MetadataProcess | None = None
+        self._users = 0
+        self._users_lock = threading.Lock()
         if exiftool_mode != "auto":  # `[metadata] exiftool`: the processing layer's documented switch
             os.environ["HUJJAT_EXIFTOOL"] = exiftool_mode
 
     def detect_media_type(self, path: Path) -> str:
-        from hujjat.processing.metadata import detect_media_type
+        from hujjat.processing.media_types import detect_media_type
 
         return detect_media_type(path)
 
     def extract(self, path: Path, media_type: str) -> MetadataRecord:
+        worker = self._worker
+        if worker is not None:
+            return worker.extract(path, media_type)
         from hujjat.processing.metadata import extract_metadata
 
         return extract_metadata(path, media_type)
+
+    @contextmanager
+    def parallel(self) -> Iterator[None]:
+        """One child for every block open at once (web jobs may overlap); the last one out ends it."""
+        from hujjat.processing.metadata_worker import MetadataProcess
+
+        with self._users_lock:
+            self._users += 1
+            if self._worker is None:
+                self._worker = MetadataProcess()
+            worker = self._worker
+        try:
+            worker.start()
+            yield
+        finally:
+            with self._users_lock:
+                self._users -= 1
+                if not self._users:
+                    self._worker = None
+                    worker.close()
 
 
 def default_actor(explicit: str | None = None) -> str:

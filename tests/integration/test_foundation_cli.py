@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -110,6 +111,46 @@ def test_corpus_media_metadata_through_the_cli(archive: Path, cli: Cli) -> None:
         shown = json.loads(cli("show", item["id"], "--json").out)["metadata"]
         loc = shown["location"]
         assert loc is None or (-90 <= loc["latitude"] <= 90 and -180 <= loc["longitude"] <= 180)
+
+
+def test_metadata_read_in_a_child_process_is_recorded_as_read(
+    archive: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large intake reads metadata in a child process (MetadataReader.parallel); what it records
+    for every file, broken ones included, is exactly what the readers give in-process."""
+    from hujjat.bootstrap import open_archive
+    from hujjat.domain.canonical import canonical_bytes
+    from hujjat.processing.metadata import extract_metadata
+    from hujjat.services import intake
+
+    media = CORPUS / "media"
+    if not media.exists():
+        pytest.skip("shared/corpus/media is absent")
+    monkeypatch.setattr(intake, "PARALLEL_METADATA_FILES", 1)
+    assert cli("add", str(media), "--json").code == 0
+    opened = open_archive(archive)
+    try:
+        with opened.ports.uow(read_only=True) as tx:
+            items = list(tx.items.iter_items())
+            assert len(items) >= 20  # every file of the corpus, its README and ground truth
+            for item in items:
+                path = opened.ports.store.local_path(item.sha256)
+                assert path is not None
+                [stored] = tx.items.metadata(item.id)
+                expected = extract_metadata(path, item.media_type)
+                assert (stored.status, _unnamed(stored.error), stored.version) == (
+                    expected.status,
+                    _unnamed(expected.error),
+                    expected.version,
+                ), path
+                assert canonical_bytes(stored.data) == canonical_bytes(expected.data), path
+    finally:
+        opened.close()
+
+
+def _unnamed(error: str | None) -> str | None:
+    """An error message without the file name in it (recorded from the staged copy's name)."""
+    return re.sub(r"'/[^']*'", "'FILE'", error) if error else error
 
 
 def test_usage_errors_exit_2(archive: Path, cli: Cli) -> None:

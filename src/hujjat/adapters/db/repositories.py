@@ -45,12 +45,16 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def insert_if_absent(conn: sa.Connection, table: sa.Table, unique: list[str], **values: Any) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL: safe against concurrent writers
-    (PostgreSQL waits for the other transaction, then skips). Returns whether a row was inserted."""
+def insert_absent(conn: sa.Connection, table: sa.Table, unique: list[str], rows: list[dict[str, Any]]) -> set[Any]:
+    """INSERT ... ON CONFLICT DO NOTHING of many rows in one statement (SQLAlchemy's
+    insertmanyvalues), on SQLite and PostgreSQL: safe against concurrent writers (PostgreSQL waits
+    for the other transaction, then skips). Returns the values of `unique[0]` of the rows that went
+    in. Rows must not repeat a key among themselves (callers keep the first)."""
+    if not rows:
+        return set()
     stmt = _insert_if_absent_statement(conn.dialect.name, table, tuple(unique))
-    # rowcount is unreliable here (psycopg reports -1); RETURNING says exactly whether a row went in.
-    return conn.execute(stmt, values).first() is not None
+    # rowcount is unreliable here (psycopg reports -1); RETURNING says exactly which rows went in.
+    return {row[0] for row in conn.execute(stmt, rows)}
 
 
 @functools.cache
@@ -92,24 +96,45 @@ class SqlItemRepository:
         return _item(row) if row else None
 
     def add(self, item: EvidenceItem) -> tuple[EvidenceItem, bool]:
-        """Insert unless these bytes are an item already (then that item, False). One statement
-        when the content is new: the insert itself says whether the sha256 was taken."""
-        inserted = insert_if_absent(
+        """Insert unless these bytes are an item already (then that item, False)."""
+        return self.add_many([item])[0]
+
+    def add_many(self, new: Sequence[EvidenceItem]) -> list[tuple[EvidenceItem, bool]]:
+        """`add` for each item, in one insert (and one read of the items whose content was known
+        or came twice): an intake batch records up to 64 files, and a statement per file was most
+        of the recording thread's time."""
+        first = {item.sha256: item for item in reversed(new)}  # the first item of each content
+        inserted = insert_absent(
             self.conn,
             items,
             ["sha256"],
-            id=item.id,
-            sha256=item.sha256,
-            size=item.size,
-            media_type=item.media_type,
-            created_at=item.created_at,
-            sensitivity=item.sensitivity.value,
+            [
+                {
+                    "id": item.id,
+                    "sha256": item.sha256,
+                    "size": item.size,
+                    "media_type": item.media_type,
+                    "created_at": item.created_at,
+                    "sensitivity": item.sensitivity.value,
+                }
+                for item in new
+                if first[item.sha256] is item
+            ],
         )
-        if not inserted:  # known content, or another writer stored it a moment ago
-            winner = self.get_by_sha256(item.sha256)
-            assert winner is not None
-            return winner, False
-        return item, True
+        known = self._by_sha256([sha for sha in first if sha not in inserted])  # or another writer's, a moment ago
+        stored = {sha: item for sha, item in first.items() if sha in inserted} | known
+        results: list[tuple[EvidenceItem, bool]] = []
+        for item in new:
+            created = item.sha256 in inserted and first[item.sha256] is item
+            results.append((item if created else stored[item.sha256], created))
+        return results
+
+    def _by_sha256(self, digests: Sequence[str]) -> dict[str, EvidenceItem]:
+        found: dict[str, EvidenceItem] = {}
+        for start in range(0, len(digests), IN_CHUNK):
+            part = list(digests[start : start + IN_CHUNK])
+            found.update((row.sha256, _item(row)) for row in self.conn.execute(sa.select(items).where(items.c.sha256.in_(part))))
+        return found
 
     def resolve(self, reference: str) -> EvidenceItem:
         ref = reference.strip()
@@ -144,25 +169,40 @@ class SqlItemRepository:
         return int(self.conn.execute(sa.select(sa.func.count()).select_from(items)).scalar_one())
 
     def add_acquisition(self, acquisition: Acquisition) -> bool:
-        key = sha256_hex(
-            canonical_bytes([str(part) if part is not None else None for part in acquisition.key()])
-        )
-        return insert_if_absent(
+        return self.add_acquisitions([acquisition])[0]
+
+    def add_acquisitions(self, new: Sequence[Acquisition]) -> list[bool]:
+        """`add_acquisition` for each, in one insert: whether each was recorded (the same
+        acquisition twice in `new` is recorded once, the first time)."""
+        keys = [
+            sha256_hex(canonical_bytes([str(part) if part is not None else None for part in acquisition.key()]))
+            for acquisition in new
+        ]
+        first = {key: index for index, key in reversed(list(enumerate(keys)))}
+        seal = cipher_of(self.conn).seal
+        inserted = insert_absent(
             self.conn,
             acquisitions,
             ["dedup_key"],
-            id=acquisition.id,
-            item_id=acquisition.item_id,
-            acquired_at=acquisition.acquired_at,
-            actor=acquisition.actor,
-            source_kind=acquisition.source_kind,
-            source=acquisition.source,
-            path=acquisition.path,
-            original_name=acquisition.original_name,
-            original_mtime=acquisition.original_mtime,
-            note=cipher_of(self.conn).seal(acquisition.note, "acquisitions.note"),
-            dedup_key=key,
+            [
+                {
+                    "id": acquisition.id,
+                    "item_id": acquisition.item_id,
+                    "acquired_at": acquisition.acquired_at,
+                    "actor": acquisition.actor,
+                    "source_kind": acquisition.source_kind,
+                    "source": acquisition.source,
+                    "path": acquisition.path,
+                    "original_name": acquisition.original_name,
+                    "original_mtime": acquisition.original_mtime,
+                    "note": seal(acquisition.note, "acquisitions.note"),
+                    "dedup_key": key,
+                }
+                for index, (acquisition, key) in enumerate(zip(new, keys, strict=True))
+                if first[key] == index
+            ],
         )
+        return [key in inserted and first[key] == index for index, key in enumerate(keys)]
 
     def acquisitions(self, item_id: str) -> list[Acquisition]:
         return self.acquisitions_of([item_id]).get(item_id, [])
@@ -199,17 +239,27 @@ class SqlItemRepository:
         return found
 
     def add_metadata(self, item_id: str, record: MetadataRecord, at: datetime) -> None:
+        self.add_metadata_many([(item_id, record)], at)
+
+    def add_metadata_many(self, records: Sequence[tuple[str, MetadataRecord]], at: datetime) -> None:
+        """Store each (item id, record), in one executemany."""
+        if not records:
+            return
+        seal_json = cipher_of(self.conn).seal_json
         self.conn.execute(
             item_metadata.insert(),
-            {
-                "item_id": item_id,
-                "extractor": record.extractor,
-                "version": record.version,
-                "status": record.status.value,
-                "error": record.error,
-                "data": cipher_of(self.conn).seal_json(record.data, METADATA_LABEL),
-                "extracted_at": at,
-            },
+            [
+                {
+                    "item_id": item_id,
+                    "extractor": record.extractor,
+                    "version": record.version,
+                    "status": record.status.value,
+                    "error": record.error,
+                    "data": seal_json(record.data, METADATA_LABEL),
+                    "extracted_at": at,
+                }
+                for item_id, record in records
+            ],
         )
 
     def metadata(self, item_id: str) -> list[MetadataRecord]:
