@@ -2,16 +2,19 @@
 
 Builds (once; `--reuse` keeps it) an archive with 100,000 evidence items and 10,000 incidents,
 written straight through the repositories (no blob bytes: pages read records, not files) and
-indexed for search; starts `hujjat serve` on 127.0.0.1; then N client threads with keep-alive
-connections fetch list, detail and search pages for a fixed time each. The baseline, measured in
+indexed for search; starts `hujjat serve` on 127.0.0.1; then N concurrent clients with keep-alive
+connections fetch list, detail and search pages for a fixed time each. The clients are wrk
+(bench/web_wrk.lua rotates the paths and prints the percentiles; `--client python` uses threads
+here instead, which take CPU the server needs on a small machine). The baseline, measured in
 the same run with the same clients, is a static file (the framework and server overhead alone).
 
 Besides latency and throughput, each group reports the server's CPU time per request (user + system
-time of every server process, from /proc, divided by the requests served): on a shared machine
-latency mostly measures queueing for a CPU, while CPU per request is what a change to the server
-actually moves. The load average is printed at the start and the end.
+time of every server process, from /proc, divided by the requests served) and the load generator's:
+on a shared machine latency mostly measures queueing for a CPU, while CPU per request is what a
+change to the server actually moves. The load average is printed at the start and the end.
 
-    .venv/bin/python bench/web.py --items 100000 --incidents 10000 --clients 20 --dir /tmp/bench-web
+    .venv/bin/python bench/web.py --items 100000 --incidents 10000 --clients 20 --workers 2 --dir /tmp/bench-web
+    .venv/bin/python bench/web.py --reuse --clients 20 --workers 2 --seconds 15 --dir /tmp/bench-web
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ import argparse
 import http.client
 import os
 import random
+import resource
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -141,7 +148,24 @@ def session_cookie(port: int) -> str:
     return r.getheader("set-cookie", "").split(";")[0]
 
 
-def load(port: int, cookie: str, paths: list[str], clients: int, seconds: float) -> tuple[list[float], int, float]:
+@dataclass
+class Measured:
+    """One group's run: request count, errors, wall seconds, latency percentiles (ms) and the
+    load generator's own CPU seconds (on 2 shared cores it competes with the server)."""
+
+    requests: int
+    errors: int
+    elapsed: float
+    p50: float
+    p95: float
+    p99: float
+    max: float
+    client_cpu: float
+
+
+def load_python(port: int, cookie: str, paths: list[str], clients: int, seconds: float) -> Measured:
+    """The fallback load generator: `clients` threads with keep-alive connections (costs the
+    server CPU: about as much per request as a small page)."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -164,13 +188,58 @@ def load(port: int, cookie: str, paths: list[str], clients: int, seconds: float)
             latencies.extend(mine)
             errors += bad
 
+    cpu = time.process_time()
     started = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    return latencies, errors, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    ms = sorted(x * 1000 for x in latencies)
+
+    def pct(q: float) -> float:
+        return ms[max(0, int(len(ms) * q) - 1)]
+
+    return Measured(len(ms), errors, elapsed, statistics.median(ms), pct(0.95), pct(0.99), ms[-1],
+                    time.process_time() - cpu)
+
+
+WRK_SCRIPT = Path(__file__).with_name("web_wrk.lua")
+
+
+def load_wrk(port: int, cookie: str, paths: list[str], clients: int, seconds: float, threads: int = 1) -> Measured:
+    """wrk (C, event loop; Debian package `wrk`) with bench/web_wrk.lua rotating the paths: far less
+    CPU per request than the Python client, so the server keeps more of the machine."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", prefix="hujjat-wrk-") as listing:
+        listing.write("\n".join(paths) + "\n")
+        listing.flush()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        out = subprocess.run(["wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds:.0f}s", "--timeout", "30s",
+                              "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}", "--", listing.name,
+                              f"Cookie: {cookie}"], check=True, capture_output=True, text=True).stdout
+        elapsed = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next((x for x in out.splitlines() if x.startswith("WRK ")), None)
+    if line is None:
+        raise SystemExit(f"wrk printed no summary:\n{out}")
+    f = {k: int(v) for k, v in (part.split("=") for part in line.split()[1:])}
+    errors = sum(f[k] for k in ("non2xx3xx", "connect", "read", "write", "timeout"))
+    return Measured(f["requests"], errors, f["duration_us"] / 1e6 or elapsed, f["p50_us"] / 1000,
+                    f["p95_us"] / 1000, f["p99_us"] / 1000, f["max_us"] / 1000,
+                    (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime))
+
+
+def check_pages(port: int, cookie: str, paths: list[str]) -> None:
+    """Every path answers 200 with the session (wrk counts a redirect to /login as a success)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for path in paths:
+        conn.request("GET", path, headers={"Cookie": cookie})
+        r = conn.getresponse()
+        r.read()
+        if r.status != 200:
+            raise SystemExit(f"GET {path}: HTTP {r.status}, expected 200")
 
 
 def server_cpu(pid: int) -> float:
@@ -193,14 +262,13 @@ def server_cpu(pid: int) -> float:
     return total
 
 
-def report(name: str, lat: list[float], errors: int, elapsed: float, cpu: float) -> tuple[float, float]:
-    lat_ms = sorted(x * 1000 for x in lat)
-    p95 = lat_ms[int(len(lat_ms) * 0.95) - 1]
-    rps = len(lat_ms) / elapsed
-    print(f"{name:10s} requests {len(lat_ms):6d}  errors {errors}  p50 {statistics.median(lat_ms):7.1f} ms  "
-          f"p95 {p95:7.1f} ms  max {lat_ms[-1]:7.1f} ms  {rps:7.1f} req/s  "
-          f"server CPU {cpu * 1000 / max(1, len(lat_ms)):5.2f} ms/request", flush=True)
-    return p95, rps
+def report(name: str, m: Measured, cpu: float) -> Measured:
+    n = max(1, m.requests)
+    print(f"{name:8s} {m.requests:6d} req  {m.errors} errors  {m.requests / m.elapsed:7.1f} req/s  "
+          f"p50 {m.p50:6.1f}  p95 {m.p95:6.1f}  p99 {m.p99:6.1f}  max {m.max:7.1f} ms  "
+          f"server CPU {cpu * 1000 / n:5.2f} ms/req  client CPU {m.client_cpu * 1000 / n:5.2f} ms/req",
+          flush=True)
+    return m
 
 
 def main() -> None:
@@ -214,12 +282,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="hujjat serve --workers")
     parser.add_argument("--groups", default="baseline,list,detail,search",
                         help="comma-separated groups to run (baseline, list, detail, search)")
+    parser.add_argument("--client", choices=("wrk", "python"), default="wrk",
+                        help="load generator: wrk (apt-get install wrk) or the Python threads")
+    parser.add_argument("--wrk-threads", type=int, default=1)
     args = parser.parse_args()
+    if args.client == "wrk" and shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk (Debian), or use --client python")
     root = args.dir / "archive"
     if not (args.reuse and root.exists()):
         if root.exists():
-            import shutil
-
             shutil.rmtree(args.dir)
         args.dir.mkdir(parents=True, exist_ok=True)
         build(root, args.items, args.incidents)
@@ -244,20 +315,31 @@ def main() -> None:
             "detail": [f"/evidence/{i}" for i in items[:200]] + [f"/incidents/{i}" for i in incidents[:200]],
             "search": [f"/search?q={quote_plus(w)}" for w in words],
         }
-        load(port, cookie, groups["list"] + groups["detail"][:20], 4, 3)  # warm-up
-        print(f"{args.items} items, {args.incidents} incidents, {args.clients} clients, {args.workers} server "
+        for name in args.groups.split(","):
+            check_pages(port, cookie, groups[name])
+        load_python(port, cookie, groups["list"] + groups["detail"][:20], 4, 3)  # warm-up
+
+        def load(paths: list[str]) -> Measured:
+            if args.client == "wrk":
+                return load_wrk(port, cookie, paths, args.clients, args.seconds, args.wrk_threads)
+            return load_python(port, cookie, paths, args.clients, args.seconds)
+
+        print(f"client {args.client}; {args.items} items, {args.incidents} incidents, {args.clients} clients, "
+              f"{args.workers} server "
               f"process(es), {args.seconds:.0f} s per group; load average at start "
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        results = {}
+        results: dict[str, Measured] = {}
         for name in args.groups.split(","):
             cpu = server_cpu(server.pid)
-            measured = load(port, cookie, groups[name], args.clients, args.seconds)
-            results[name] = report(name, *measured, server_cpu(server.pid) - cpu)
+            measured = load(groups[name])
+            results[name] = report(name, measured, server_cpu(server.pid) - cpu)
         print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         if "baseline" in results:
-            base = results["baseline"][1]
+            base = results["baseline"]
             for name in (n for n in ("list", "detail", "search") if n in results):
-                print(f"{name}: throughput {results[name][1] / base:.2f}x of the static-file baseline")
+                m = results[name]
+                print(f"{name}: throughput {m.requests / m.elapsed / (base.requests / base.elapsed):.2f}x, "
+                      f"p95 {m.p95 / base.p95:.1f}x of the static-file baseline's")
     finally:
         server.terminate()
         server.wait(timeout=20)
