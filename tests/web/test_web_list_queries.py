@@ -174,3 +174,38 @@ def test_incident_counts_use_their_index_and_pages_read_in_date_order(web_archiv
         assert web_archive.incidents["restricted"] not in visible
     finally:
         archive.close()
+
+
+def test_incident_list_pages_count_links_in_sql(archive: Path) -> None:
+    """On both backends: `links=False` gives each record the number of its links (what the list
+    page shows) instead of the links themselves, and the numbers agree."""
+    from datetime import UTC, datetime
+
+    from hujjat.adapters.credentials import fast_credentials
+    from hujjat.adapters.taxonomy_file import load_taxonomy
+    from hujjat.domain.ids import new_id
+    from hujjat.domain.incidents import IncidentLink, LinkRole
+    from hujjat.ports.incidents import IncidentFilter
+    from hujjat.services.access import page_incidents
+    from hujjat.services.accounts import create_user
+    from hujjat.services.incidents import IncidentFields, create_incident
+
+    opened = open_archive(archive)
+    try:
+        ports = opened.ports
+        user = create_user(ports, fast_credentials(), "cleared", "viewer", "0123456789abc", True)
+        ids = [str(create_incident(ports, load_taxonomy(archive), None, IncidentFields(
+            title=f"incident {n}", type=sorted(load_taxonomy(archive).types)[0], date=f"2026-03-0{n + 1}",
+            latitude="41.3", longitude="69.2"))["id"]) for n in range(3)]
+        with ports.uow() as tx:
+            for n, incident_id in enumerate(ids):
+                for target in range(n):
+                    tx.incidents.add_link(IncidentLink(new_id(), incident_id, "item", f"target{target}",
+                                                       LinkRole.DEPICTS, None, "tests", datetime.now(UTC)))
+        full, _ = page_incidents(ports, user, IncidentFilter(), via=None)
+        counted, total = page_incidents(ports, user, IncidentFilter(), via=None, links=False)
+        assert total == 3 and [r["id"] for r in counted] == [r["id"] for r in full]
+        assert [r["link_count"] for r in counted] == [len(r["links"]) for r in full] == [0, 1, 2]
+        assert all("links" not in r for r in counted)
+    finally:
+        opened.close()

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.postgres
 def test_web_on_postgresql(tmp_path: Path, pg_database: str) -> None:
     web = build_archive(tmp_path / "archive", database=pg_database)
     with client_for(web) as c:
+        assert c.app.state.ctx.sessions.signal is None  # type: ignore[attr-defined]  # no signal file: nothing kept
         csrf = login(c, "ed")
         assert c.get(f"/evidence/{web.items['restricted']}").status_code == 404
         assert c.get(f"/evidence/{web.items['internal']}").status_code == 200

@@ -300,21 +300,23 @@ _TRAIL_FIELDS = {"item": ("seq", "time", "actor", "action", "details", "hash"),
 
 
 def custody_trail(ports: ArchivePorts, user: User, kind: str, record_id: str, views: bool = False,
-                  before: int | None = None, limit: int = CUSTODY_PAGE, via: str = "web") -> dict[str, Any]:
+                  before: int | None = None, limit: int = CUSTODY_PAGE, via: str = "web", *,
+                  level: str | None = None) -> dict[str, Any]:
     """One page (newest first) of an item's, post's, capture's or incident's custody trail
     without its `record.viewed` entries, or of only those (`views`), with how many views there
     are: the trail of a much-viewed restricted record stays cheap to show. A post's trail
     includes the entry of the import that added it. Reading more of a restricted record's trail
-    is itself logged as a view."""
+    is itself logged as a view. `level`: the record's sensitivity when the caller has just read the
+    record (a detail page), so it is not read again."""
     require(user, Right.READ)
     if kind not in TRAIL_KINDS:
         raise UsageError(f"no custody trail for {kind!r}")
     also: tuple[str, ...] = ()
     with ports.uow(read_only=True) as tx:
-        if kind == "incident":
+        if level is None and kind == "incident":
             incident = tx.incidents.get(record_id)
             level = incident.sensitivity.value if incident else None
-        else:
+        elif level is None:
             level = tx.accounts.record_sensitivity(kind, record_id)
         if level is None or not user.can_view(level):
             raise _hidden(kind, record_id)
@@ -329,11 +331,17 @@ def custody_trail(ports: ArchivePorts, user: User, kind: str, record_id: str, vi
             "next": entries[limit - 1]["seq"] if len(entries) > limit else None, "views": viewed}
 
 
+def detail_trail(ports: ArchivePorts, user: User, kind: str, detail: dict[str, Any],
+                 via: str = "web") -> dict[str, Any]:
+    """The first page of the custody trail of a record whose detail the user was just shown."""
+    return custody_trail(ports, user, kind, str(detail["id"]), via=via, level=str(detail["sensitivity"]))
+
+
 def with_trail(ports: ArchivePorts, user: User, kind: str, detail: dict[str, Any], via: str) -> dict[str, Any]:
     """The record's detail with the first page of its custody trail (API): `custody` (newest
     first, without record.viewed entries), `custody_views` (their number) and `custody_next`
     (the `before` for the next page, or None)."""
-    trail = custody_trail(ports, user, kind, str(detail["id"]), via=via)
+    trail = detail_trail(ports, user, kind, detail, via)
     return {**detail, "custody": trail["entries"], "custody_views": trail["views"], "custody_next": trail["next"]}
 
 
@@ -372,18 +380,24 @@ def visible_incidents(ports: ArchivePorts, user: User, query: IncidentFilter, vi
 
 
 def page_incidents(ports: ArchivePorts, user: User, query: IncidentFilter, offset: int = 0, limit: int = 50,
-                   via: str | None = "web") -> tuple[list[dict[str, Any]], int]:
+                   via: str | None = "web", links: bool = True) -> tuple[list[dict[str, Any]], int]:
     """One page of the incidents the user may see and their number, paged and counted in SQL;
-    restricted ones shown are logged."""
+    restricted ones shown are logged. Each record has its `links`, or only their number
+    (`link_count`, without `links`: a list page shows no more, and reading every link of 50
+    incidents was a seventh of its cost)."""
     require(user, Right.READ)
     wanted = _wanted_levels(user, query.sensitivities)
     if not wanted:
         return [], 0
     with ports.uow(read_only=True) as tx:
         page, total = tx.incidents.page_incidents(replace(query, sensitivities=_narrowing(wanted)), offset, limit)
-        links = tx.incidents.links_by_incident([i.id for i in page])
+        ids = [i.id for i in page]
+        found = tx.incidents.links_by_incident(ids) if links else {}
+        counts = {} if links else tx.incidents.link_counts(ids)
     _log_listed(ports, user, "incident", [i.id for i in page if i.sensitivity.value == "restricted"], via)
-    return [{**i.to_record(), "links": [link.to_record() for link in links.get(i.id, [])]} for i in page], total
+    if not links:
+        return [{**i.to_record(), "link_count": counts.get(i.id, 0)} for i in page], total
+    return [{**i.to_record(), "links": [link.to_record() for link in found.get(i.id, [])]} for i in page], total
 
 
 def _wanted_levels(user: User, asked: tuple[str, ...]) -> tuple[str, ...]:

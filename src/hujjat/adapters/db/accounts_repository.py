@@ -1,12 +1,14 @@
 """SQL repository for accounts (implements ports.accounts.AccountRepository): users, API tokens,
 web sessions, and the record-access queries of the web layer (paged item listing, the sensitivity
-of items, posts, captures and incidents)."""
+of items, posts, captures and incidents), and the signal that tells other processes that users
+or sessions changed."""
 
 from __future__ import annotations
 
 import functools
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,6 +57,60 @@ def _level_stmt(kind: str) -> sa.Select[Any] | None:
     return None if table is None else sa.select(table.c.sensitivity).where(table.c.id == sa.bindparam("id"))
 
 
+_CHANGED = "hujjat_accounts_changed"  # on a pooled connection's info: signal again after its commit
+
+
+def accounts_signal(engine: sa.Engine, create: bool = False) -> Path | None:
+    """A file next to an SQLite database (`<database>-accounts`) that changes whenever a user,
+    a session or a token is changed or ended, by any process on this host (web workers, the
+    CLI): a server process may keep signed-in users in memory for as long as it does not
+    change. None for other databases (nothing may be kept then), or when `create` cannot make it."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database + "-accounts")
+    if create:
+        try:
+            with path.open("ab"):
+                pass
+        except OSError:
+            return None
+    return path
+
+
+def accounts_version(path: Path) -> tuple[int, int, int] | None:
+    """What the signal looks like now (None: missing or unreadable, so nothing may be kept)."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def _signal(path: Path) -> None:
+    """One byte appended: the size grows with every change, so no two versions look alike."""
+    with path.open("ab") as handle:
+        handle.write(b".")
+
+
+def _after_checkin(_dbapi_connection: Any, record: Any) -> None:
+    path = record.info.pop(_CHANGED, None) if record is not None else None
+    if path is not None:
+        _signal(path)
+
+
+def _accounts_changed(conn: sa.Connection) -> None:
+    """Signal before the commit and again once the connection is back in the pool (after it):
+    a process that read the old rows between the two drops them at the second signal."""
+    path = accounts_signal(conn.engine)
+    if path is None:
+        return
+    _signal(path)
+    if not sa.event.contains(conn.engine, "checkin", _after_checkin):
+        sa.event.listen(conn.engine, "checkin", _after_checkin)
+    conn.info[_CHANGED] = path
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -90,6 +146,7 @@ class SqlAccountRepository:
 
     def save_user(self, user: User) -> None:
         self.conn.execute(users.update().where(users.c.id == user.id).values(**_user_values(user)))
+        _accounts_changed(self.conn)
 
     def user(self, user_id: str) -> User | None:
         row = self.conn.execute(sa.select(users).where(users.c.id == user_id)).first()
@@ -128,7 +185,9 @@ class SqlAccountRepository:
         stmt = api_tokens.update().where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
         if token_id is not None:
             stmt = stmt.where(api_tokens.c.id == token_id)
-        return int(self.conn.execute(stmt.values(revoked_at=at)).rowcount)
+        count = int(self.conn.execute(stmt.values(revoked_at=at)).rowcount)
+        _accounts_changed(self.conn)
+        return count
 
     def add_session(self, session: WebSession) -> None:
         self.conn.execute(web_sessions.insert().values(
@@ -152,12 +211,14 @@ class SqlAccountRepository:
 
     def delete_session(self, id_hash: str) -> None:
         self.conn.execute(web_sessions.delete().where(web_sessions.c.id_hash == id_hash))
+        _accounts_changed(self.conn)
 
     def delete_expired_sessions(self, now: datetime) -> None:
         self.conn.execute(web_sessions.delete().where(web_sessions.c.expires_at <= now))
 
     def delete_user_sessions(self, user_id: str) -> None:
         self.conn.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))
+        _accounts_changed(self.conn)
 
     def login_locked(self, keys: list[str], now: float) -> bool:
         found = self.conn.execute(sa.select(sa.func.count()).select_from(login_failures).where(

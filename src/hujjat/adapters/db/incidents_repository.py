@@ -18,6 +18,10 @@ from hujjat.ports.incidents import IncidentFilter
 
 MIN_PREFIX = 4
 TARGET_TABLES = {"post": "posts", "capture": "captures"}
+_LINK_COUNTS = (  # built once: every incident list page runs it
+    sa.select(incident_links.c.incident_id, sa.func.count())
+    .where(incident_links.c.incident_id.in_(sa.bindparam("ids", expanding=True)))
+    .group_by(incident_links.c.incident_id))
 # Labels (AAD) of the values sealed on encrypted server databases (adapters/crypto/fields.py).
 TITLE, RECORD = "incidents.title", "incidents.record"
 VERSION_RECORD, VERSION_CHANGES = "incident_versions.record", "incident_versions.changes"
@@ -182,6 +186,14 @@ class SqlIncidentRepository:
             for r in rows:
                 found.setdefault(r.incident_id, []).append(self._link(r))
         return found
+
+    def link_counts(self, incident_ids: list[str]) -> dict[str, int]:
+        """How many links each incident has, counted in SQL (a list page shows only the number)."""
+        counts: dict[str, int] = {}
+        for start in range(0, len(incident_ids), 500):
+            rows = self.conn.execute(_LINK_COUNTS, {"ids": incident_ids[start : start + 500]})
+            counts.update((incident_id, int(n)) for incident_id, n in rows)
+        return counts
 
     def add_review(self, review_id: str, review: Review) -> None:
         self.conn.execute(

@@ -105,10 +105,13 @@ def _install_errors(app: FastAPI) -> None:
 def create_app(root: Path, *, credentials: Credentials | None = None, run_jobs: bool = True,
                secure_cookies: bool | None = None, job_workers: int = 1) -> FastAPI:
     from hujjat.adapters.credentials import Argon2Credentials
+    from hujjat.adapters.db.accounts_repository import accounts_signal
     from hujjat.entrypoints.web.jobs import JobRunner
+    from hujjat.entrypoints.web.sessions import SessionCache
 
     archive = open_archive(root, actor="web")
-    ctx = WebContext(archive, credentials or Argon2Credentials(), template_env(), secure_cookies=secure_cookies)
+    ctx = WebContext(archive, credentials or Argon2Credentials(), template_env(), secure_cookies=secure_cookies,
+                     sessions=SessionCache(accounts_signal(archive.engine, create=True)))
     ctx.jobs = JobRunner(archive.config.root, ctx, immediate=not run_jobs, workers=job_workers)
 
     @asynccontextmanager

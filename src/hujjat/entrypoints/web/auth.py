@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from hujjat.domain.accounts import AuthError, Forbidden, User
 from hujjat.domain.errors import HujjatError
@@ -45,12 +46,32 @@ def _secure(request: Request) -> bool:
     return configured if configured is not None else request.url.scheme == "https"
 
 
-def page_user(request: Request) -> User:
-    """Dependency of every page: the signed-in user (or a redirect to /login)."""
+def _session_id(request: Request) -> str:
     sid = request.cookies.get(SESSION_COOKIE)
-    found = session_user(ctx_of(request).archive.ports, sid) if sid and len(sid) < 200 else None
+    if not sid or len(sid) >= 200:
+        raise LoginRequired()
+    return sid
+
+
+def _signed_in(request: Request, sid: str) -> User:
+    """The session's user read from the database (and kept in the process's session cache)."""
+    ports = ctx_of(request).archive.ports
+    found = ctx_of(request).sessions.read(sid, lambda: session_user(ports, sid))
     if found is None:
         raise LoginRequired()
+    request.state.user, request.state.session = found
+    return found[0]
+
+
+async def page_user(request: Request) -> User:
+    """Dependency of every page: the signed-in user (or a redirect to /login). A session in the
+    process's cache (entrypoints.web.sessions) is answered here on the event loop, without a
+    database transaction or a worker thread; otherwise it is read in a worker thread."""
+    sid = _session_id(request)
+    ctx = ctx_of(request)
+    found = ctx.sessions.get(sid, ctx.archive.ports.clock.now())
+    if found is None:
+        return await run_in_threadpool(_signed_in, request, sid)
     request.state.user, request.state.session = found
     return found[0]
 
@@ -130,9 +151,11 @@ def login(
 
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
-    page_user(request)
+    sid = _session_id(request)
+    _signed_in(request, sid)
     check_csrf(request, csrf_token)
-    end_session(ctx_of(request).archive.ports, request.cookies[SESSION_COOKIE])
+    end_session(ctx_of(request).archive.ports, sid)  # signals every process (sessions.py)
+    ctx_of(request).sessions.forget(sid)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -20,7 +20,14 @@ from hujjat.entrypoints.web.media import serve_bytes
 from hujjat.ports.accounts import ItemPageQuery
 from hujjat.ports.protection import EncryptingStore
 from hujjat.processing.thumbnails import THUMB_MEDIA, thumbnail
-from hujjat.services.access import custody_trail, item_for_bytes, page_items, set_sensitivity, view_item
+from hujjat.services.access import (
+    custody_trail,
+    detail_trail,
+    item_for_bytes,
+    page_items,
+    set_sensitivity,
+    view_item,
+)
 
 router = APIRouter()
 ID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
@@ -59,7 +66,7 @@ def evidence_detail(request: Request, item_id: str, user: UserDep) -> Response:
     detail = view_item(ports, user, checked_id(item_id), custody=False)
     media = str(detail["media_type"]).split(";")[0]
     names = [a["original_name"] for a in detail["acquisitions"] if a.get("original_name")]
-    trail = custody_trail(ports, user, "item", detail["id"])
+    trail = detail_trail(ports, user, "item", detail)
     return render(request, "evidence_detail.html", item=detail, media=media, names=names, trail=trail,
                   trail_url=f"/evidence/{detail['id']}/custody", views=False,
                   can_edit=user.can(Right.EDIT_INCIDENTS), sensitivities=SENSITIVITIES)

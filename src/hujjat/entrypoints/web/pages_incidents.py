@@ -20,7 +20,7 @@ from hujjat.services.access import (
     check_incident_visible,
     check_level,
     check_target_visible,
-    custody_trail,
+    detail_trail,
     page_incidents,
     view_incident,
 )
@@ -83,7 +83,7 @@ def incidents_list(
     ctx = ctx_of(request)
     states = (state,) if state in {s.value for s in State} else ()
     query = IncidentFilter(states=states, type=type or None)
-    records, total = page_incidents(ctx.archive.ports, user, query, (page - 1) * PAGE, PAGE)
+    records, total = page_incidents(ctx.archive.ports, user, query, (page - 1) * PAGE, PAGE, links=False)
     return render(request, "incidents_list.html", incidents=records, page=page, more=page * PAGE < total,
                   total=total, pages=max(1, -(-total // PAGE)),
                   state=state, type=type, states=[s.value for s in State], types=ctx.taxonomy().types,
@@ -117,7 +117,7 @@ def incident_page(request: Request, incident_id: str, user: UserDep) -> Response
     detail = view_incident(ports, user, checked_id(incident_id), custody=False)
     return render(request, "incident_detail.html", incident=detail, roles=[r.value for r in LinkRole],
                   states=[s.value for s in State], can_edit=user.can(Right.EDIT_INCIDENTS) and not detail.get("reference"),
-                  can_review=user.can(Right.REVIEW), trail=custody_trail(ports, user, "incident", detail["id"]),
+                  can_review=user.can(Right.REVIEW), trail=detail_trail(ports, user, "incident", detail),
                   trail_url=f"/incidents/{detail['id']}/custody", views=False)
 
 

@@ -15,7 +15,7 @@ from hujjat.entrypoints.web.auth import page_user
 from hujjat.entrypoints.web.context import ctx_of, render
 from hujjat.entrypoints.web.pages_evidence import change_sensitivity, checked_id, trail_route
 from hujjat.services.access import (
-    custody_trail,
+    detail_trail,
     view_capture,
     view_post,
     visible_captures,
@@ -69,7 +69,7 @@ def _detail_page(request: Request, user: User, kind: str, record: dict[str, Any]
     """A post's or capture's page: the record (already checked and logged) and its first trail page."""
     ports = ctx_of(request).archive.ports
     values: dict[str, Any] = {kind: record, "can_edit": user.can(Right.EDIT_INCIDENTS), "sensitivities": SENSITIVITIES,
-                              "trail": custody_trail(ports, user, kind, record["id"]),
+                              "trail": detail_trail(ports, user, kind, record),
                               "trail_url": f"/{kind}s/{record['id']}/custody", "views": False}
     return render(request, f"{kind}.html", **values)
 
