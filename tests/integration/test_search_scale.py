@@ -15,8 +15,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from hujjat.adapters.search import backends
+from hujjat.adapters.search.backends import Fts5Backend, render_fts5
 from hujjat.adapters.search.index import SEQUENCE_LIMIT, SqlSearchIndex
 from hujjat.bootstrap import Archive, init_archive, open_archive
+from hujjat.domain.search import analyse_tree, parse_query
 from hujjat.ports.search import SearchDocument, SearchFilters, SearchResults
 from hujjat.processing.text.analyzer import SearchTextAnalyzer
 from tests.conftest import PG_SERVER, _admin_engine, pg_available
@@ -240,3 +243,31 @@ def test_a_deep_relevance_page_is_never_empty(arch: Archive) -> None:
     first = _index(arch, exact_limit=10, sample_size=20).search("рейд", limit=20, offset=0)
     deep = _index(arch, exact_limit=10, sample_size=20).search("рейд", limit=20, offset=100)
     assert len(first.hits) == len(deep.hits) == 20
+
+
+def test_sqlite_expands_a_prefix_into_the_few_terms_it_covers(
+    archives: dict[str, Archive], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`слово29*` covers 11 index terms (слово29, слово290-299): searched as an OR of them, which
+    FTS5 streams; `слово1*` covers 111 and stays a prefix; the Uzbek-Latin transliteration of a
+    Cyrillic word (`slovo29*`) covers none and is dropped. The matches are the same either way."""
+    archive = archives["sqlite"]
+    analyzer = SearchTextAnalyzer()
+
+    def expanded(query: str) -> str:
+        parsed = parse_query(query).tree
+        assert parsed is not None
+        tree = analyse_tree(parsed, analyzer.query_terms)
+        assert tree is not None
+        with archive.engine.connect() as conn:
+            return render_fts5(Fts5Backend().expand(conn, tree))
+
+    assert expanded("слово29*") == "(" + " OR ".join(f'"слово{n}"' for n in [29, *range(290, 300)]) + ")"
+    assert expanded("слово1*") == '"слово1"*'
+    assert expanded("рейд") == '"рейд"'  # its transliteration "reyd"* covers no term: dropped
+    assert expanded("zzz") == '"zzz"*'  # nothing covered at all: as it was (no matches)
+    queries = ["слово29*", "слово1*", "рейд -ночью", "рейд OR слово2*"]
+    found = {q: [_page(_index(archive, POSTS).search(q, limit=500)), _index(archive, 10).search(q).total] for q in queries}
+    monkeypatch.setattr(backends, "MAX_EXPANSION", 0)  # no expansion
+    for query in queries:
+        assert found[query] == [_page(_index(archive, POSTS).search(query, limit=500)), _index(archive, 10).search(query).total]

@@ -257,16 +257,17 @@ class SqlSearchIndex:
         with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
             self._page_cache(conn)
             sampled = None
-            if tree is not None:
-                estimate = self._estimate(conn, tree)
+            matching = self.backend.expand(conn, tree) if tree is not None else None  # same matches
+            if matching is not None:
+                estimate = self._estimate(conn, matching)
                 if estimate.matches > self.exact_limit:
                     dated = filters.date_from is not None or filters.date_before is not None
-                    sampled = self._sampled(conn, tree, conditions, order, limit, offset, estimate, dated)
+                    sampled = self._sampled(conn, matching, conditions, order, limit, offset, estimate, dated)
             total: int | None
             if sampled is not None:
                 (ranked, groups, total), approximate = sampled, True
             else:
-                ranked, groups = self._exact(conn, tree, conditions, order, limit, offset)
+                ranked, groups = self._exact(conn, matching, conditions, order, limit, offset)
                 total, approximate = None, False
             ids = [r.id for r in ranked]
             rows = {

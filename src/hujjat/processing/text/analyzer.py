@@ -46,10 +46,12 @@ class SearchTextAnalyzer:
     def snippet(self, text: str, language: str, terms: Sequence[Term], width: int = 240) -> str:
         text = unicodedata.normalize("NFC", text[:SNIPPET_SCAN])
         strategy = strategy_for(language)
+        prefixes = tuple(t.text for t in terms if t.prefix)  # one C call per word, not a loop over terms
+        exact = {t.text for t in terms if not t.prefix}
         marks: list[tuple[int, int]] = []
         for start, end, word in iter_words(text):
             term = stem(word, strategy)
-            if term and any(term.startswith(t.text) if t.prefix else term == t.text for t in terms):
+            if term and (term in exact or term.startswith(prefixes)):
                 marks.append((start, end))
         first = marks[0][0] if marks else 0
         begin = max(0, first - width // 4)
