@@ -95,8 +95,26 @@ class WebContext:
                 self.last_signed = time.monotonic()
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja2 with a faster `record.field` for the dicts most pages show: Jinja tries the attribute
+    first and, for a dict, catches the AttributeError before looking the key up (about half the
+    time of rendering a 50-row incident list). The answer is the same: a dict's own attributes
+    (`get`, `items`...) still win over its keys."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def template_env() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,  # every value is escaped unless a template marks it safe
         undefined=jinja2.StrictUndefined,

@@ -55,9 +55,11 @@ def evidence_list(
                           sensitivities=(sensitivity,) if sensitivity in SENSITIVITIES else (),
                           name_contains=name.strip() or None)
     rows, total = page_items(ctx_of(request).archive.ports, user, query)
-    return render(request, "evidence_list.html", rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
-                  kind=kind, sensitivity=sensitivity, name=name, kinds=KINDS, sensitivities=SENSITIVITIES,
-                  thumb_media=THUMB_MEDIA)
+    # Each tile with whether it has a thumbnail and its icon, worked out here: two method calls per
+    # tile in the template were a third of its rendering time.
+    tiles = [(r, r.media_type.split(";")[0] in THUMB_MEDIA, r.media_type.split("/")[0]) for r in rows]
+    return render(request, "evidence_list.html", tiles=tiles, total=total, page=page, pages=max(1, -(-total // PAGE)),
+                  kind=kind, sensitivity=sensitivity, name=name, kinds=KINDS, sensitivities=SENSITIVITIES)
 
 
 @router.get("/evidence/{item_id}", include_in_schema=False)
