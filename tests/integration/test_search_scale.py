@@ -250,7 +250,8 @@ def test_sqlite_expands_a_prefix_into_the_few_terms_it_covers(
 ) -> None:
     """`слово29*` covers 11 index terms (слово29, слово290-299): searched as an OR of them, which
     FTS5 streams; `слово1*` covers 111 and stays a prefix; the Uzbek-Latin transliteration of a
-    Cyrillic word (`slovo29*`) covers none and is dropped. The matches are the same either way."""
+    Cyrillic word (`slovo29*`) covers none and is dropped; a phrase becomes the phrases of the
+    covered terms' combinations. The matches are the same either way."""
     archive = archives["sqlite"]
     analyzer = SearchTextAnalyzer()
 
@@ -266,8 +267,13 @@ def test_sqlite_expands_a_prefix_into_the_few_terms_it_covers(
     assert expanded("слово1*") == '"слово1"*'
     assert expanded("рейд") == '"рейд"'  # its transliteration "reyd"* covers no term: dropped
     assert expanded("zzz") == '"zzz"*'  # nothing covered at all: as it was (no matches)
-    queries = ["слово29*", "слово1*", "рейд -ночью", "рейд OR слово2*"]
-    found = {q: [_page(_index(archive, POSTS).search(q, limit=500)), _index(archive, 10).search(q).total] for q in queries}
+    phrase = expanded('"рынке слово29"')  # рынк/рынке (Russian and Kyrgyz stems) × 11: 22 phrases
+    assert "*" not in phrase and phrase.count(" OR ") == 21 and '"рынке" + "слово299"' in phrase
+    queries = ["слово29*", "слово1*", "рейд -ночью", "рейд OR слово2*", '"рынке слово29"', '"на рынке"']
+
+    def matches(query: str) -> tuple[list[str], int]:  # (BM25's IDF differs by term: not the order)
+        return sorted(_page(_index(archive, POSTS).search(query, limit=500))), _index(archive, 10).search(query).total
+
+    found = {query: matches(query) for query in queries}
     monkeypatch.setattr(backends, "MAX_EXPANSION", 0)  # no expansion
-    for query in queries:
-        assert found[query] == [_page(_index(archive, POSTS).search(query, limit=500)), _index(archive, 10).search(query).total]
+    assert found == {query: matches(query) for query in queries}

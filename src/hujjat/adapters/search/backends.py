@@ -9,6 +9,7 @@ SQL or the full-text query syntax unquoted. The trees they accept have been chec
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -76,7 +77,7 @@ def render_tsquery(node: Node) -> str:
     raise ValueError(f"cannot render {type(node).__name__} for tsquery")
 
 
-MAX_EXPANSION = 16  # a prefix covering more index terms than this stays a prefix query
+MAX_EXPANSION = 32  # a prefix (or phrase) covering more index terms (combinations) than this stays as it is
 _LAST_CHAR = "\U0010ffff"  # sorts (as UTF-8 bytes, as FTS5 orders terms) after any continuation
 
 
@@ -88,27 +89,40 @@ class Fts5Backend:
     date_keyed = True
 
     def expand(self, conn: sa.Connection, tree: Node) -> Node:
-        """The tree with each word's prefix terms replaced by the few index terms they cover
-        (`мигрант*` -> мигрант, мигрантов, ...): the same matches, but FTS5 streams an OR of
-        terms, while a prefix term is first merged into one list of every match with positions
-        (at 1M documents ~35 ms for `мигрант*`, repeated by each statement: the pilot, the sample,
-        BM25's IDF). Looked up once per search in the index's vocabulary (fts5vocab, which
-        counts each term's documents: about 2 ms for 80,000 at 255,000 documents). Phrases keep
-        their prefixes (every combination would be a phrase of its own)."""
+        """The tree with prefix terms replaced by the few index terms they cover (`мигрант*` ->
+        мигрант, мигрантов, ...): the same matches, but FTS5 streams an OR of terms, while a
+        prefix term is first merged into one list of every match with positions (9.5 ms for
+        `мигрант*` at 255,000 documents), again in each statement: the pilot, the sample, BM25's
+        IDF. A phrase becomes the phrases of every combination of covered terms (at most
+        MAX_EXPANSION of them). Looked up once per search in the index's vocabulary (fts5vocab,
+        which counts each term's documents: about 2 ms for 80,000); a prefix covering no term
+        matches nothing and is dropped."""
         conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, search_fts, row)")
         lookup = sa.text("SELECT term FROM temp.search_vocab WHERE term >= :low AND term < :high LIMIT :n")
+        known: dict[Term, list[Term]] = {}
 
         def covered(term: Term) -> list[Term]:
             if not term.prefix:
                 return [term]
-            found = conn.execute(lookup, {"low": term.text, "high": term.text + _LAST_CHAR, "n": MAX_EXPANSION + 1})
-            words = list(found.scalars())
-            return [Term(w, False) for w in words] if len(words) <= MAX_EXPANSION else [term]
+            if term not in known:
+                found = conn.execute(lookup, {"low": term.text, "high": term.text + _LAST_CHAR, "n": MAX_EXPANSION + 1})
+                words = list(found.scalars())
+                known[term] = [Term(w, False) for w in words] if len(words) <= MAX_EXPANSION else [term]
+            return known[term]
+
+        def versions(version: tuple[Term, ...]) -> list[tuple[Term, ...]]:
+            choices = [covered(t) for t in version]
+            if math.prod(len(c) for c in choices) > MAX_EXPANSION:
+                return [version]
+            return list(itertools.product(*choices))
 
         def walk(node: Node) -> Node:
-            if isinstance(node, AnyTerm):  # (a prefix covering no term matches nothing: dropped)
+            if isinstance(node, AnyTerm):
                 terms = tuple(dict.fromkeys(t for alt in node.alternatives for t in covered(alt)))
                 return AnyTerm(terms) if terms else node
+            if isinstance(node, TermPhrase):
+                phrases = tuple(dict.fromkeys(v for version in node.versions for v in versions(version)))
+                return TermPhrase(phrases) if phrases else node
             if isinstance(node, And | Or):
                 return type(node)(tuple(walk(c) for c in node.children))
             if isinstance(node, Not):
