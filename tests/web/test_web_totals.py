@@ -49,3 +49,31 @@ def test_item_totals_lag_by_at_most_the_window(fresh_archive: WebArchive, monkey
         assert page_items(ports, viewer, ItemPageQuery(limit=100), via=None)[1] == viewer_total + 1  # internal
     finally:
         opened.close()
+
+
+def test_incident_totals_lag_by_at_most_the_window(fresh_archive: WebArchive, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hujjat.adapters.taxonomy_file import load_taxonomy
+    from hujjat.ports.incidents import IncidentFilter
+    from hujjat.services.access import page_incidents
+    from hujjat.services.incidents import IncidentFields, create_incident
+
+    monkeypatch.setattr(Totals, "MINIMUM", 1)
+    opened = open_archive(fresh_archive.root)
+    try:
+        ports = opened.ports
+        now = [1000.0]
+        totals(ports).clock = lambda: now[0]
+        boss, viewer = get_user(ports, "boss"), get_user(ports, "view")
+        rows, total = page_incidents(ports, boss, IncidentFilter(), via=None)
+        _, viewer_total = page_incidents(ports, viewer, IncidentFilter(), via=None)
+        assert total == len(rows) and viewer_total < total  # each clearance counts its own
+        taxonomy = load_taxonomy(fresh_archive.root)
+        create_incident(ports, taxonomy, None, IncidentFields(
+            title="late", type=sorted(taxonomy.types)[0], date="2026-03-09", latitude="41.3", longitude="69.2"))
+        rows, remembered = page_incidents(ports, boss, IncidentFilter(), via=None)
+        assert len(rows) == total + 1 and remembered == total  # fresh rows, remembered total
+        now[0] += Totals.SECONDS
+        assert page_incidents(ports, boss, IncidentFilter(), via=None)[1] == total + 1
+        assert page_incidents(ports, viewer, IncidentFilter(), via=None)[1] == viewer_total + 1
+    finally:
+        opened.close()

@@ -38,8 +38,10 @@ class IncidentRepository(Protocol):
 
     def iter_incidents(self, query: IncidentFilter, batch: int = 1000) -> Iterator[Incident]: ...
 
-    def page_incidents(self, query: IncidentFilter, offset: int, limit: int) -> tuple[list[Incident], int]:
-        """One page of the matching incidents (in iter_incidents' order) and their number, both in SQL."""
+    def page_incidents(self, query: IncidentFilter, offset: int, limit: int,
+                       count: bool = True) -> tuple[list[Incident], int]:
+        """One page of the matching incidents (in iter_incidents' order) and their number, both in
+        SQL (-1 without `count`)."""
         ...
 
     def add_version(self, version: IncidentVersion) -> None: ...

@@ -381,19 +381,27 @@ def visible_incidents(ports: ArchivePorts, user: User, query: IncidentFilter, vi
 
 def page_incidents(ports: ArchivePorts, user: User, query: IncidentFilter, offset: int = 0, limit: int = 50,
                    via: str | None = "web", links: bool = True) -> tuple[list[dict[str, Any]], int]:
-    """One page of the incidents the user may see and their number, paged and counted in SQL;
-    restricted ones shown are logged. Each record has its `links`, or only their number
+    """One page of the incidents the user may see and their number, paged and counted in SQL (a
+    number of 5,000 or more is remembered for a few seconds, as in page_items); restricted ones
+    shown are logged. Each record has its `links`, or only their number
     (`link_count`, without `links`: a list page shows no more, and reading every link of 50
     incidents was a seventh of its cost)."""
     require(user, Right.READ)
     wanted = _wanted_levels(user, query.sensitivities)
     if not wanted:
         return [], 0
+    query = replace(query, sensitivities=_narrowing(wanted))
+    key = ("incidents", query)
+    known: int | None = totals(ports).get(key)
     with ports.uow(read_only=True) as tx:
-        page, total = tx.incidents.page_incidents(replace(query, sensitivities=_narrowing(wanted)), offset, limit)
+        page, total = tx.incidents.page_incidents(query, offset, limit, count=known is None)
         ids = [i.id for i in page]
         found = tx.incidents.links_by_incident(ids) if links else {}
         counts = {} if links else tx.incidents.link_counts(ids)
+    if known is None:
+        totals(ports).put(key, total, total)
+    else:
+        total = known
     _log_listed(ports, user, "incident", [i.id for i in page if i.sensitivity.value == "restricted"], via)
     if not links:
         return [{**i.to_record(), "link_count": counts.get(i.id, 0)} for i in page], total

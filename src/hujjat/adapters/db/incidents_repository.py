@@ -119,10 +119,13 @@ class SqlIncidentRepository:
         for row in self.conn.execute(stmt, execution_options={"yield_per": batch}):
             yield self._incident(row.record)
 
-    def page_incidents(self, query: IncidentFilter, offset: int, limit: int) -> tuple[list[Incident], int]:
+    def page_incidents(self, query: IncidentFilter, offset: int, limit: int,
+                       count: bool = True) -> tuple[list[Incident], int]:
         stmt = self._filtered(sa.select(incidents.c.record), query, ordered=True)
         rows = self.conn.execute(stmt.order_by(incidents.c.start_date, incidents.c.id).offset(offset).limit(limit))
         found = [self._incident(row.record) for row in rows]
+        if not count:
+            return found, -1
         total = self.conn.execute(self._filtered(sa.select(sa.func.count()).select_from(incidents), query)).scalar_one()
         return found, int(total)
 
