@@ -339,12 +339,14 @@ def temp_name() -> str:
 
 def open_temp(folder: Path) -> tuple[Path, int]:
     """Create a fresh, private temporary file in `folder` (made if missing); return path and fd."""
-    folder.mkdir(parents=True, exist_ok=True)
     while True:
         path = folder / temp_name()
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)  # read back: hashed after a kernel copy
         except FileExistsError:  # pragma: no cover - 64 random bits collided
+            continue
+        except FileNotFoundError:  # the folder is made on first use, not checked on every file
+            folder.mkdir(parents=True, exist_ok=True)
             continue
         return path, fd
 
