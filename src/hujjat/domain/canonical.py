@@ -17,7 +17,10 @@ class NonCanonicalValue(ValueError):
 
 
 def _check(value: Any, path: str = "$") -> None:
-    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+    """Raise NonCanonicalValue naming where `value` breaks the rules. Strings, integers (bools
+    too) and None inside a container are accepted without a call or a path: building a path for
+    every value of a metadata record cost more than encoding it."""
+    if value is None or isinstance(value, (str, int)):
         return
     if isinstance(value, float):
         raise NonCanonicalValue(f"float at {path}: use an integer or a string")
@@ -25,11 +28,13 @@ def _check(value: Any, path: str = "$") -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise NonCanonicalValue(f"non-string key at {path}")
-            _check(item, f"{path}.{key}")
+            if item is not None and not isinstance(item, (str, int)):
+                _check(item, f"{path}.{key}")
         return
     if isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            _check(item, f"{path}[{index}]")
+            if item is not None and not isinstance(item, (str, int)):
+                _check(item, f"{path}[{index}]")
         return
     raise NonCanonicalValue(f"unsupported type {type(value).__name__} at {path}")
 

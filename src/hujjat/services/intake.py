@@ -138,6 +138,7 @@ class PreparedBlob:
     extracted: MetadataRecord | None = None
     staged: StagedBlob | None = None  # bytes a staging store still has to publish
     fingerprint: Fingerprint | None = None  # near-duplicate fingerprint, computed on a worker
+    metadata_sha256: str | None = None  # of `extracted.data` (canonical JSON), also computed on a worker
 
 
 def ingest_paths(
@@ -249,9 +250,15 @@ def prepare_blob(
     if local is not None:
         prepared.media_type = ports.metadata.detect_media_type(local)
         prepared.extracted = ports.metadata.extract(local, prepared.media_type)
+        prepared.metadata_sha256 = _data_sha256(prepared.extracted)
         if wants_fingerprint(ports, prepared.media_type):  # on the worker: PDQ/vPDQ is CPU work
             prepared.fingerprint = compute_fingerprint(ports, None, local, prepared.media_type)
     return prepared
+
+
+def _data_sha256(record: MetadataRecord) -> str:
+    """What the metadata.extracted custody entry holds of a record: the hash of its data."""
+    return sha256_hex(canonical_bytes(record.data))
 
 
 def record_blob(
@@ -398,7 +405,7 @@ def _append_custody(
                     "extractor": extracted.extractor,
                     "version": extracted.version,
                     "status": extracted.status.value,
-                    "data_sha256": sha256_hex(canonical_bytes(extracted.data)),
+                    "data_sha256": prepared.metadata_sha256 or _data_sha256(extracted),
                 },
             )
     if new_acquisition:

@@ -60,6 +60,7 @@ class LocalFolderStore:
         self.root = Path(root)
         self.objects = self.root / "objects"
         self._objects = os.fspath(self.objects)
+        self._folders: set[str] = set()  # fan-out folders this process made or saw: not checked again
         self.temp_dir = self.root / "tmp"
         self.description = f"folder {self.root}"
 
@@ -89,9 +90,17 @@ class LocalFolderStore:
     def stage(self, source: BinaryIO, progress: ProgressCallback | None = None) -> StagedBlob:
         """Hash and write `source` to a temporary file, not yet durable nor named (see publish)."""
         temp, sha256, size = self._write_temporary(source, progress, durable=False)
-        if os.path.exists(self._names(sha256)[1]):  # noqa: PTH110 - per file, on a string: see _names
+        folder, final = self._names(sha256)
+        if os.path.exists(final):  # noqa: PTH110 - per file, on a string: see _names
             remove_quietly(temp)
             return StagedBlob(sha256, size, present=True, path=None)
+        if folder not in self._folders:  # made here, on the caller's thread, not while publishing
+            try:
+                self._make_folders(Path(folder), durable=False)  # durable with the batch's sync
+            except BaseException:
+                remove_quietly(temp)
+                raise
+            self._folders.add(folder)
         return StagedBlob(sha256, size, present=False, path=temp)
 
     def _write_temporary(
@@ -120,12 +129,11 @@ class LocalFolderStore:
         if fresh:
             sync_filesystem(self.temp_dir)
         stored: list[StoredBlob] = []
-        folders: set[str] = set()  # fan-out folders known to exist: checked once per batch
         try:
             for item in staged:
                 created = False
                 if not item.present and item.path is not None:
-                    created = self._publish(item.path, item.sha256, durable=False, folders=folders)
+                    created = self._publish(item.path, item.sha256, durable=False, folders=self._folders)
                 stored.append(StoredBlob(item.sha256, item.size, created=created))
         except BaseException:
             self.discard(staged)
@@ -153,16 +161,10 @@ class LocalFolderStore:
             if folders is not None:
                 folders.add(folder)
         try:
-            os.link(temp, final)
-            created = True
-        except FileExistsError:
-            created = False
-        except OSError as error:
-            if error.errno not in _NO_LINKS:
-                raise
-            created = not Path(final).exists()
-            if created:
-                temp.replace(final)
+            created = _link(temp, final)
+        except FileNotFoundError:  # a folder known to exist was removed meanwhile
+            self._make_folders(Path(folder), durable=durable)
+            created = _link(temp, final)
         remove_quietly(temp)
         if created and durable:
             _fsync_dir(Path(folder))
@@ -228,6 +230,21 @@ class LocalFolderStore:
     def clean_temporary(self) -> int:
         """Remove `.part` files whose writing process is gone; a live writer's file is kept."""
         return clean_temp_folder(self.temp_dir)
+
+
+def _link(temp: Path, final: str) -> bool:
+    """Name `temp` `final` unless that name exists; whether this call created it."""
+    try:
+        os.link(temp, final)
+    except FileExistsError:
+        return False
+    except OSError as error:
+        if error.errno not in _NO_LINKS:
+            raise
+        if Path(final).exists():
+            return False
+        temp.replace(final)
+    return True
 
 
 def _fanout(folder: Path | str) -> list[tuple[str, str]]:
