@@ -8,6 +8,8 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
+
 from hujjat.domain.evidence import MetadataStatus
 from hujjat.processing.metadata import detect_media_type, extract_metadata
 from hujjat.processing.metadata_worker import MetadataProcess
@@ -27,14 +29,17 @@ def test_child_reads_exactly_what_the_process_reads(exiftool_mode: bool) -> None
         worker.close()
 
 
-def test_a_dead_child_fails_one_file_and_is_replaced(tmp_path: Path) -> None:
+def test_a_dead_child_fails_one_file_and_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = tmp_path / "note.txt"
     text.write_text("a witness note")
     worker = MetadataProcess()
     try:
         worker.start()
-        assert worker._process is not None
-        os.kill(worker._process.pid, signal.SIGKILL)  # a reader crashing on hostile media
+        child = worker._process
+        assert child is not None
+        os.kill(child.pid, signal.SIGKILL)  # a reader crashing on hostile media, mid-request:
+        child.wait()
+        monkeypatch.setattr(child, "poll", lambda: None)  # it was alive when the request began
         failed = worker.extract(text, "text/plain")
         assert failed.status is MetadataStatus.FAILED and "metadata reader process ended" in (failed.error or "")
         assert worker.extract(text, "text/plain") == extract_metadata(text, "text/plain")

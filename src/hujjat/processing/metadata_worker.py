@@ -31,11 +31,14 @@ class MetadataProcess:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._version = "unknown"
+        self._ready = False  # whether the child's version message was read
 
     def start(self) -> None:
-        """Start the child now, so its imports overlap the parent's own work."""
+        """Start the child now, without waiting for it: its imports (~0.5 s) overlap the parent's
+        copying of the first files instead of delaying it."""
         with self._lock:
-            self._ensure()
+            if self._process is None or self._process.poll() is not None:
+                self._spawn()
 
     def extract(self, path: Path, media_type: str) -> MetadataRecord:
         """What extract_metadata(path, media_type) returns, computed in the child; never raises."""
@@ -62,13 +65,19 @@ class MetadataProcess:
         with self._lock:
             self._stop()
 
+    def _spawn(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0
+        )
+        self._ready = False
+
     def _ensure(self) -> subprocess.Popen[bytes]:
         if self._process is None or self._process.poll() is not None:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0
-            )
-            assert self._process.stdout is not None
-            self._version = str(receive(self._process.stdout))  # sent once the readers are imported
+            self._spawn()
+        assert self._process is not None and self._process.stdout is not None
+        if not self._ready:  # the child's first message, sent once its readers are imported
+            self._version = str(receive(self._process.stdout))
+            self._ready = True
         return self._process
 
     def _stop(self) -> int | None:
