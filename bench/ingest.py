@@ -3,9 +3,11 @@
 The set: many phone-sized JPEG photos with EXIF/GPS (unique bytes each: a real photo plus a random
 tail, which JPEG readers ignore) and a few large real MP4 videos (likewise padded). The baseline
 copies the folder, syncs it to disk (Hujjat fsyncs every blob) and hashes every copy with one
-openssl process. Hujjat runs `hujjat add` with metadata extraction on, on a fresh archive.
+openssl process. Hujjat runs `hujjat add` with metadata extraction on, on a fresh archive. The two
+alternate `--rounds` times (the baseline's own time swings by 2x between runs here: its `sync` of
+2 GiB), and each round's ratio and their median are printed; then one run with everything on.
 
-    .venv/bin/python bench/ingest.py [--gb 2] [--work bench/_work]
+    .venv/bin/python bench/ingest.py [--gb 2] [--work bench/_work] [--rounds 3] [--no-all-on]
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -61,10 +63,36 @@ def generate(folder: Path, total_gb: float) -> tuple[int, int]:
     return files, written
 
 
+def baseline(work: Path) -> float:
+    """`cp -r` + `sync` + `openssl dgst -sha256` of every copy: wall seconds."""
+    elapsed, _ = timed(
+        f"cp -r {work / 'src'} {work / 'copy'} && sync && "
+        f"find {work / 'copy'} -type f -print0 | xargs -0 openssl dgst -sha256 > /dev/null"
+    )
+    shutil.rmtree(work / "copy")
+    os.sync()
+    return elapsed
+
+
+def hujjat(work: Path, *, dedup: bool) -> tuple[float, int]:
+    """`hujjat add` of the set into a fresh archive: wall seconds and peak RSS (KiB)."""
+    archive = work / f"archive-{int(dedup)}"
+    init_archive(archive, dedup=dedup)
+    os.sync()
+    result = peak_rss_kib([*HUJJAT, "add", str(work / "src"), "--archive", str(archive), "--json"])
+    shutil.rmtree(archive)
+    os.sync()
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--gb", type=float, default=2.0)
     parser.add_argument("--work", type=Path, default=Path("bench/_work/ingest"))
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="baseline and hujjat (metadata on) alternately, this many times each"
+    )
+    parser.add_argument("--no-all-on", action="store_true", help="skip the run with fingerprints and search on")
     args = parser.parse_args()
     work: Path = args.work
     shutil.rmtree(work, ignore_errors=True)
@@ -73,29 +101,30 @@ def main() -> None:
     print(f"set: {files} files, {size / 1024**3:.2f} GiB")
     os.sync()
 
-    base_s, _ = timed(
-        f"cp -r {work / 'src'} {work / 'copy'} && sync && "
-        f"find {work / 'copy'} -type f -print0 | xargs -0 openssl dgst -sha256 > /dev/null"
-    )
-    shutil.rmtree(work / "copy")
-    os.sync()
-    results = {}
-    for label, dedup in (("metadata on, fingerprints off", False), ("all processing on (PDQ fingerprints, search)", True)):
-        archive = work / f"archive-{int(dedup)}"
-        init_archive(archive, dedup=dedup)
-        start = time.perf_counter()
-        elapsed, rss = peak_rss_kib([*HUJJAT, "add", str(work / "src"), "--archive", str(archive), "--json"])
-        results[label] = (elapsed, rss)
-        shutil.rmtree(archive)
-        os.sync()
-        del start
-    print(f"baseline cp + sync + openssl dgst -sha256: {base_s:.1f} s ({size / base_s / 1024**2:.0f} MiB/s)")
-    for label, (elapsed, rss) in results.items():
+    def rate(seconds: float) -> str:
+        return f"{size / seconds / 1024**2:.0f} MiB/s, {files / seconds:.0f} files/s"
+
+    ratios = []
+    for round_ in range(1, args.rounds + 1):  # alternate, so both see the same drift of the machine
+        base_s = baseline(work)
+        elapsed, rss = hujjat(work, dedup=False)
+        ratios.append(base_s / elapsed)
         print(
-            f"hujjat add ({label}): {elapsed:.1f} s ({size / elapsed / 1024**2:.0f} MiB/s, "
-            f"{files / elapsed:.0f} files/s, peak RSS {rss / 1024:.0f} MiB); "
-            f"ratio baseline/hujjat = {base_s / elapsed:.2f} (>= 1 means at least as fast)"
+            f"round {round_}: baseline cp + sync + openssl dgst -sha256 {base_s:.2f} s ({rate(base_s)}); "
+            f"hujjat add (metadata on, fingerprints off) {elapsed:.2f} s ({rate(elapsed)}, peak RSS "
+            f"{rss / 1024:.0f} MiB); ratio baseline/hujjat = {ratios[-1]:.2f}; load {os.getloadavg()[0]:.1f}"
         )
+    print(
+        f"ratio baseline/hujjat over {len(ratios)} rounds: median {statistics.median(ratios):.2f}, "
+        f"min {min(ratios):.2f}, max {max(ratios):.2f} (>= 1 means at least as fast)"
+    )
+    if not args.no_all_on:
+        elapsed, rss = hujjat(work, dedup=True)
+        print(
+            f"hujjat add (all processing on: PDQ fingerprints, search): {elapsed:.1f} s ({rate(elapsed)}, "
+            f"peak RSS {rss / 1024:.0f} MiB)"
+        )
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     shutil.rmtree(work, ignore_errors=True)
 
 
