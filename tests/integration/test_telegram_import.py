@@ -213,14 +213,19 @@ def test_later_export_updates_views_and_reactions(archive: Path, cli: Cli, tmp_p
     assert run_import(cli, first)["observations_updated"] == 1  # the older export's counts, observed again
 
 
-def test_posts_indexed_by_a_worker_process(archive: Path, cli: Cli, tmp_path: Path) -> None:
-    """Large imports index in a second process (entrypoints.index_worker); when the import
-    returns, the index holds every post, and a later edit replaces the old text there too."""
+def test_posts_indexed_by_a_worker_process(
+    archive: Path, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large imports index in a second process (entrypoints.index_worker) and read media metadata in
+    another; when the import returns, the index holds every post, and a later edit replaces the
+    old text there too."""
     from hujjat.bootstrap import open_archive
     from hujjat.entrypoints.index_worker import ProcessIndexer
     from hujjat.intake.telegram import open_export
     from hujjat.services import telegram_import
     from hujjat.services.checkpoints import sign_checkpoint
+
+    monkeypatch.setattr(telegram_import, "PARALLEL_METADATA_MESSAGES", 1)
 
     def import_with_worker(export: Path) -> dict[str, Any]:
         opened = open_archive(archive)
@@ -237,6 +242,9 @@ def test_posts_indexed_by_a_worker_process(archive: Path, cli: Cli, tmp_path: Pa
         return sorted(h["id"] for h in hits if h["kind"] == "post")
 
     assert import_with_worker(tx.channel_export(tmp_path / "first"))["posts"]["new"] == 10
+    photo = show(cli, "channel1292077344/2")["media"][0]
+    item = show(cli, photo["item_id"])
+    assert item["media_type"] == "image/jpeg" and item["metadata"]  # read by the metadata child
     assert found("Kherson") == [show(cli, "channel1292077344/2")["id"]]
     assert len(found("Escape")) == 2 and len(found("checkpoint")) == 1 and len(found("Thumb")) == 1
     later = import_with_worker(tx.channel_export(tmp_path / "later", edited=True, extra=True))

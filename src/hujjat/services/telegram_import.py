@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -35,6 +36,9 @@ from hujjat.services.search import refresh_records
 from hujjat.services.telegram_media import Prepared, submit_media, write_media
 
 BATCH = 500
+PARALLEL_METADATA_MESSAGES = 1_000
+"""From this many messages on (a tenth of them with media, typically), the media's metadata is read
+in a child process (MetadataReader.parallel), off the recording thread's interpreter lock."""
 EXPORT_KIND = "telegram-export"
 
 
@@ -272,7 +276,9 @@ def import_export(
     local_only: Counter[str] = Counter()
     chats: dict[str, None] = {}
     pending: tuple[str, list[Future[Prepared]]] | None = None  # the previous batch's media, in the workers
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    many = source.message_total >= PARALLEL_METADATA_MESSAGES
+    parallel: AbstractContextManager[None] = ports.metadata.parallel() if many else nullcontext()
+    with parallel, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for chunk in _batches(source.records(), batch_size):  # parsing this batch overlaps the media of the last
             if pending is not None:
                 write_media(ports, *pending, summary.media, summary.media_problems)
