@@ -2,7 +2,8 @@
 
 Default size is the issue's target: 100,000 messages, 10,000 media files (distinct small valid JPEGs),
 into a fresh SQLite archive; target under 60 s and under 300 MB peak RSS. The import runs in a
-child process (so its peak RSS is its own), then again to time an idempotent re-import.
+child process (so its peak RSS is its own: the largest of it and its own children, the search
+index worker and the metadata reader), then again to time an idempotent re-import.
 Baseline, measured in the same run: streaming the same result.json with ijson and hashing every
 media file (the I/O and parsing any importer must do), so the ratio shows the import's overhead.
 
@@ -96,6 +97,7 @@ def main() -> None:
         print(f"generated {options.messages} messages, {options.media} media, result.json {size / 1e6:.1f} MB "
               f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
         base = baseline(export)
+        load_start = os.getloadavg()[0]
         subprocess.run([*hujjat, "init", str(archive)], check=True, capture_output=True, env=env)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         command = [*hujjat, "import", "telegram", str(export), "--json", "-A", str(archive)]
@@ -105,9 +107,11 @@ def main() -> None:
         peak_mb = usage.ru_maxrss / 1024
         cpu = (usage.ru_utime - before.ru_utime) + (usage.ru_stime - before.ru_stime)
         again, second = run_child(command, env)
-    print(f"import: {elapsed:.1f} s wall, {cpu:.1f} s CPU (user+sys, children incl. exiftool), "
+    print(f"import: {elapsed:.1f} s wall, {cpu:.1f} s CPU (user+sys of the import and its children: index worker, "
+          f"metadata reader, exiftool), "
           f"{options.messages / elapsed:,.0f} messages/s, peak RSS {peak_mb:.0f} MB")  # fmt: skip
-    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall time grows with it)")
+    print(f"load average at the start {load_start:.1f}, at the end {os.getloadavg()[0]:.1f}, on {os.cpu_count()} CPUs "
+          "(wall time grows with it)")  # fmt: skip
     print(f"  posts {summary['posts']}, media {summary['media']}")
     print(f"re-import (nothing changes): {again:.1f} s, posts {second['posts']}")
     print(f"baseline (ijson parse + sha256 of media): {base:.2f} s; import/baseline = {elapsed / base:.1f}x wall")
