@@ -262,12 +262,24 @@ def server_cpu(pid: int) -> float:
     return total
 
 
-def report(name: str, m: Measured, cpu: float) -> Measured:
+def machine_busy() -> float:
+    """CPU seconds all CPUs have spent busy so far (user, system, irq, steal: /proc/stat)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def report(name: str, m: Measured, cpu: float, busy: float) -> Measured:
+    """One group's line. `others`: CPUs kept busy by neither the server nor the load generator
+    (other processes on the machine, the kernel), in cores on average: what the run had to share."""
     n = max(1, m.requests)
+    others = max(0.0, busy - cpu - m.client_cpu) / m.elapsed
     print(f"{name:8s} {m.requests:6d} req  {m.errors} errors  {m.requests / m.elapsed:7.1f} req/s  "
           f"p50 {m.p50:6.1f}  p95 {m.p95:6.1f}  p99 {m.p99:6.1f}  max {m.max:7.1f} ms  "
-          f"server CPU {cpu * 1000 / n:5.2f} ms/req  client CPU {m.client_cpu * 1000 / n:5.2f} ms/req",
-          flush=True)
+          f"server CPU {cpu * 1000 / n:5.2f} ms/req  client CPU {m.client_cpu * 1000 / n:5.2f} ms/req  "
+          f"others {others:4.2f} CPUs", flush=True)
     return m
 
 
@@ -330,9 +342,9 @@ def main() -> None:
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         results: dict[str, Measured] = {}
         for name in args.groups.split(","):
-            cpu = server_cpu(server.pid)
+            cpu, busy = server_cpu(server.pid), machine_busy()
             measured = load(groups[name])
-            results[name] = report(name, measured, server_cpu(server.pid) - cpu)
+            results[name] = report(name, measured, server_cpu(server.pid) - cpu, machine_busy() - busy)
         print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         if "baseline" in results:
             base = results["baseline"]
