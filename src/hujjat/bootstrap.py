@@ -139,8 +139,9 @@ def _build(
     engine = create_db_engine(config.database_url, sqlcipher_key(config.extra, keyring, config.database_url))
     upgrade_schema(engine)
     engine = with_field_cipher(engine, cipher_for(keyring, config.extra))  # server databases: sealed fields
-    store = protect_store(
-        open_store(config.store_spec, config.root, config.s3_endpoint_url, config.s3_region),
+    fingerprints = _fingerprinter(config)
+    store = protect_store(  # fingerprints read every image and video again: keep them in the page cache
+        open_store(config.store_spec, config.root, config.s3_endpoint_url, config.s3_region, direct=fingerprints is None),
         config.root, keyring, config.extra,
     )
     clock = SystemClock()
@@ -156,7 +157,7 @@ def _build(
         search=protect_search(  # restricted records: a blind index where fields are sealed
             SqlSearchIndex(engine, analyzer), engine, analyzer, blind_index_key(keyring, config.extra)
         ),
-        fingerprints=_fingerprinter(config),
+        fingerprints=fingerprints,
     )
     return Archive(config, engine, ports)
 

@@ -146,11 +146,13 @@ def ingest_paths(
     paths: Iterable[Path],
     request: IntakeRequest,
     observer: IntakeObserver | None = None,
-    workers: int = 2,
+    workers: int = 4,
 ) -> IntakeSummary:
     """Workers stream files into the store and read their metadata while this thread records
     finished files in batches (one transaction per batch of up to BATCH_FILES files or
-    BATCH_SECONDS), so the database work overlaps the copying and hashing."""
+    BATCH_SECONDS), so the database work overlaps the copying and hashing. Four workers on two
+    cores: they mostly wait (direct writes to the disk, the metadata child), and more writes in
+    flight keep the disk busier (staging 1,155 files: 5.5-9.9 s with four, 6.6-13.1 s with two)."""
     ports.store.clean_temporary()
     found = list(walk(paths))
     candidates = [c for c in found if isinstance(c, Candidate)]

@@ -56,8 +56,11 @@ def _fsync_dir(folder: Path) -> None:
 class LocalFolderStore:
     """A `BlobStore` in a folder of the local filesystem."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, direct: bool = True) -> None:
+        """`direct`: copy files around the page cache (blobs.common._copy_direct); off where every
+        stored file is read again in full (fingerprinting), which then comes from the cache."""
         self.root = Path(root)
+        self.direct = direct
         self.objects = self.root / "objects"
         self._objects = os.fspath(self.objects)
         self._folders: set[str] = set()  # fan-out folders this process made or saw: not checked again
@@ -110,7 +113,7 @@ class LocalFolderStore:
         temp, fd = open_temp(self.temp_dir)
         try:
             try:
-                sha256, size = copy_hashing(source, fd, progress, direct=True)
+                sha256, size = copy_hashing(source, fd, progress, direct=self.direct)
                 if durable:
                     os.fsync(fd)
             finally:
