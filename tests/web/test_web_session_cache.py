@@ -100,3 +100,20 @@ def test_account_changes_from_the_command_line_count_at_once(fresh_archive: WebA
             assert c.get("/evidence", follow_redirects=False).status_code == 303
         finally:
             archive.close()
+
+
+def test_a_revoked_api_token_stops_working_at_once(fresh_archive: WebArchive) -> None:
+    """The token's user is kept after the first call; `hujjat user revoke` in another process ends it."""
+    from hujjat.services.accounts import revoke_tokens
+
+    auth = {"Authorization": f"Bearer {fresh_archive.tokens['ed']}"}
+    with client_for(fresh_archive) as c:
+        assert c.get("/api/v1/evidence", headers=auth).status_code == 200
+        kept = c.app.state.ctx.tokens.get(fresh_archive.tokens["ed"], datetime.now(UTC))  # type: ignore[attr-defined]
+        assert kept is not None and kept.name == "ed"
+        archive = open_archive(fresh_archive.root)
+        try:
+            revoke_tokens(archive.ports, "ed")
+        finally:
+            archive.close()
+        assert c.get("/api/v1/evidence", headers=auth).status_code == 401

@@ -45,8 +45,8 @@ CUSTODY_LIMIT = 500
 bearer = HTTPBearer(auto_error=False, description="A token from `hujjat user token NAME`.")
 
 
-def _user(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> User:
-    return api_user(request)
+async def _user(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> User:
+    return await api_user(request)
 
 
 UserDep = Annotated[User, Depends(_user)]

@@ -107,11 +107,12 @@ def create_app(root: Path, *, credentials: Credentials | None = None, run_jobs: 
     from hujjat.adapters.credentials import Argon2Credentials
     from hujjat.adapters.db.accounts_repository import accounts_signal
     from hujjat.entrypoints.web.jobs import JobRunner
-    from hujjat.entrypoints.web.sessions import SessionCache
+    from hujjat.entrypoints.web.sessions import SessionCache, TokenCache
 
     archive = open_archive(root, actor="web")
+    signal = accounts_signal(archive.engine, create=True)
     ctx = WebContext(archive, credentials or Argon2Credentials(), template_env(), secure_cookies=secure_cookies,
-                     sessions=SessionCache(accounts_signal(archive.engine, create=True)))
+                     sessions=SessionCache(signal), tokens=TokenCache(signal))
     ctx.jobs = JobRunner(archive.config.root, ctx, immediate=not run_jobs, workers=job_workers)
 
     @asynccontextmanager

@@ -82,11 +82,16 @@ def check_csrf(request: Request, token: str) -> None:
         raise CsrfError("the form has expired or did not come from this site (CSRF check failed); reload and retry")
 
 
-def api_user(request: Request) -> User:
-    """Dependency of every API route: the bearer token's user."""
+async def api_user(request: Request) -> User:
+    """Dependency of every API route: the bearer token's user (kept per process like sessions)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    user = token_user(ctx_of(request).archive.ports, token.strip()) if scheme.lower() == "bearer" else None
+    token, ctx = token.strip(), ctx_of(request)
+    user = None
+    if scheme.lower() == "bearer" and token:
+        user = ctx.tokens.get(token, ctx.archive.ports.clock.now())
+        if user is None:
+            user = await run_in_threadpool(ctx.tokens.read, token, lambda: token_user(ctx.archive.ports, token))
     if user is None:
         raise ApiAuthError("a valid bearer token is required (hujjat user token NAME)")
     request.state.user = user

@@ -24,7 +24,7 @@ from hujjat.domain.accounts import User
 from hujjat.domain.errors import ArchiveError
 from hujjat.domain.vocabulary import Taxonomy
 from hujjat.entrypoints.web.i18n import Translator, translator
-from hujjat.entrypoints.web.sessions import SessionCache
+from hujjat.entrypoints.web.sessions import SessionCache, TokenCache
 from hujjat.ports.accounts import Credentials
 from hujjat.ports.places import PlaceResolver
 from hujjat.services.accounts import LOGIN_LIMIT, LOGIN_WINDOW, count_failed_sign_in, sign_in_locked
@@ -63,6 +63,7 @@ class WebContext:
     jobs: JobRunner | None = None
     secure_cookies: bool | None = None  # None: Secure when the request came over https
     sessions: SessionCache = field(default_factory=lambda: SessionCache(None))
+    tokens: TokenCache = field(default_factory=lambda: TokenCache(None))
     last_signed: float = 0.0
     sign_lock: threading.Lock = field(default_factory=threading.Lock)
 
