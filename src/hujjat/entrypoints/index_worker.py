@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing.connection import wait
 from pathlib import Path
 
 from hujjat.bootstrap import Archive, open_archive
@@ -28,7 +30,17 @@ _archive: list[Archive] = []  # the worker's own archive, opened once by _open
 
 
 def _open(root: str, actor: str) -> None:
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
     _archive.append(open_archive(Path(root), actor))
+
+
+def _exit_with(parent_sentinel: int) -> None:
+    """The importer was killed outright: stop too, instead of waiting for work forever (a write
+    in progress is rolled back by the database; `hujjat reindex` adds what is missing)."""
+    wait([parent_sentinel])
+    os._exit(1)
 
 
 def _refresh(kind: str, record_ids: list[str]) -> int:
