@@ -140,8 +140,8 @@ def _build(
     upgrade_schema(engine)
     engine = with_field_cipher(engine, cipher_for(keyring, config.extra))  # server databases: sealed fields
     fingerprints = _fingerprinter(config)
-    store = protect_store(  # fingerprints read every image and video again: keep them in the page cache
-        open_store(config.store_spec, config.root, config.s3_endpoint_url, config.s3_region, direct=fingerprints is None),
+    store = protect_store(
+        open_store(config.store_spec, config.root, config.s3_endpoint_url, config.s3_region),
         config.root, keyring, config.extra,
     )
     clock = SystemClock()

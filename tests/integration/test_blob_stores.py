@@ -459,14 +459,14 @@ def _direct_writes(monkeypatch: pytest.MonkeyPatch, refuse_after: int | None = N
 def test_local_store_writes_around_the_page_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refuse_after: int | None
 ) -> None:
-    """The local store copies a file with O_DIRECT writes of whole blocks and writes the partial
-    last block buffered; a filesystem that refuses direct writes (at once or mid-way) gets the
-    rest buffered. The object holds exactly the bytes, whatever the path taken."""
+    """A local store made with `direct` copies a file with O_DIRECT writes of whole blocks and
+    writes the partial last block buffered; a filesystem that refuses direct writes (at once or
+    mid-way) gets the rest buffered. The object holds exactly the bytes, whatever the path taken."""
     writes = _direct_writes(monkeypatch, refuse_after)
     data = os.urandom(2 * MiB + 12345)  # two whole buffers, then a tail that is not whole blocks
     source = tmp_path / "photo.bin"
     source.write_bytes(data)
-    store = LocalFolderStore(tmp_path / "store")
+    store = LocalFolderStore(tmp_path / "store", direct=True)
     with source.open("rb", buffering=0) as handle:
         staged = store.stage(handle)
     [blob] = store.publish([staged])

@@ -22,7 +22,7 @@ def open_store(
     endpoint_url: str | None = None,
     region: str | None = None,
     *,
-    direct: bool = True,
+    direct: bool = False,
 ) -> BlobStore:
     """The store `spec` names: a folder path (relative to `base_dir`) or `s3://bucket[/prefix]`.
 

@@ -56,9 +56,11 @@ def _fsync_dir(folder: Path) -> None:
 class LocalFolderStore:
     """A `BlobStore` in a folder of the local filesystem."""
 
-    def __init__(self, root: Path, *, direct: bool = True) -> None:
-        """`direct`: copy files around the page cache (blobs.common._copy_direct); off where every
-        stored file is read again in full (fingerprinting), which then comes from the cache."""
+    def __init__(self, root: Path, *, direct: bool = False) -> None:
+        """`direct`: copy files around the page cache (blobs.common._copy_direct). Off by default:
+        it cut a 2 GiB ingest's CPU time (system 6.7 -> 2.6 s) but not its wall time on this VM's
+        disk, where synchronous direct writes ran 1.5-3x slower than the kernel's write-back in
+        exclusive bench runs (bench/RESULTS.md), and fingerprinting then re-reads from the disk."""
         self.root = Path(root)
         self.direct = direct
         self.objects = self.root / "objects"
