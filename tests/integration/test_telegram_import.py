@@ -252,3 +252,46 @@ def test_posts_indexed_by_a_worker_process(
     assert found("CONFIRMED") == [show(cli, "channel1292077344/2")["id"]]
     assert found("reported") == []
     assert cli("verify").code == 0
+
+
+def test_index_worker_stops_when_the_importer_is_killed(sqlite_archive: Path, tmp_path: Path) -> None:
+    """An importer killed outright (SIGKILL) must not leave its index process waiting forever."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "importer.py"
+    script.write_text(
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from hujjat.bootstrap import open_archive\n"
+        "from hujjat.entrypoints.index_worker import ProcessIndexer\n"
+        "if __name__ == '__main__':\n"
+        "    indexer = ProcessIndexer(open_archive(Path(sys.argv[1])))\n"
+        "    indexer.refresh('post', [])\n"
+        "    indexer.finish()\n"
+        "    print(*indexer.pool._processes, flush=True)\n"
+        "    time.sleep(120)\n",
+        encoding="utf-8",
+    )
+    importer = subprocess.Popen([sys.executable, str(script), str(sqlite_archive)], stdout=subprocess.PIPE, text=True)
+    assert importer.stdout is not None
+    worker = int(importer.stdout.readline())
+    importer.kill()
+    importer.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + 30
+    while alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stopped = not alive(worker)
+    if not stopped:
+        os.kill(worker, 9)
+    assert stopped
