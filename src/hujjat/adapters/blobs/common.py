@@ -409,6 +409,36 @@ def _syncfs() -> Callable[[int], int] | None:
     return cast("Callable[[int], int]", function)
 
 
+_SYNC_FILE_RANGE_WRITE = 2  # linux/fs.h: start write-out of dirty pages, do not wait
+
+
+@functools.cache
+def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    """libc's sync_file_range(2) (Linux only), or None."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    except OSError:  # pragma: no cover - no C library to load
+        return None
+    function = getattr(libc, "sync_file_range", None)
+    if function is None:  # pragma: no cover - not Linux
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return cast("Callable[[int, int, int, int], int]", function)
+
+
+def start_writeback(fd: int) -> None:
+    """Ask the kernel to start writing the file's dirty pages now, without waiting (best effort).
+
+    Why: a staged file is only made durable by its batch's syncfs; left alone, its pages stay
+    dirty until then (2 GiB is below the kernel's own write-back threshold here), so the disk
+    idled while files were copied and then the recording thread waited for each batch's bytes.
+    Started per file, the write-out runs beside the copying, as `cp`'s pages do under `sync`."""
+    function = _sync_file_range()
+    if function is not None:
+        function(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)  # a failure only leaves the work to syncfs
+
+
 def sync_filesystem(folder: Path) -> None:
     """Make everything written to the filesystem holding `folder` durable: data, new names and
     folders. syncfs(2) where there is one; os.sync() (every filesystem) elsewhere."""

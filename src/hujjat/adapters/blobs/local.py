@@ -29,6 +29,7 @@ from hujjat.adapters.blobs.common import (
     object_parts,
     open_temp,
     remove_quietly,
+    start_writeback,
     sync_filesystem,
 )
 from hujjat.domain.errors import IntegrityError
@@ -118,6 +119,8 @@ class LocalFolderStore:
                 sha256, size = copy_hashing(source, fd, progress, direct=self.direct)
                 if durable:
                     os.fsync(fd)
+                else:  # durable with its batch's syncfs: start the write-out now
+                    start_writeback(fd)
             finally:
                 os.close(fd)
             temp.chmod(OBJECT_MODE)
