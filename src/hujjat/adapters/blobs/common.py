@@ -112,23 +112,41 @@ def copy_hashing(
     readinto = getattr(source, "readinto", None)
     if readinto is None:
         return _copy_hashing_by_read(source, dest_fd, progress)
-    digest = hashlib.sha256()
-    size = 0
     buffers = (bytearray(CHUNK_SIZE), bytearray(CHUNK_SIZE))
     views = (memoryview(buffers[0]), memoryview(buffers[1]))
-    turn = 0
+    return _hash_while_writing(
+        lambda buffer: int(readinto(buffer) or 0), views, lambda chunk: _write_all(dest_fd, chunk), progress
+    )
+
+
+def _hash_while_writing(
+    read: Callable[[memoryview], int],
+    views: tuple[memoryview, memoryview],
+    write: Callable[[memoryview], None],
+    progress: ProgressCallback | None,
+) -> tuple[str, int]:
+    """The double-buffered loop both copies share: `read` fills one buffer while the other's
+    chunk is hashed on a pool thread and written. A file that fits one buffer (a photo) is hashed
+    on this thread: handing it to the pool overlaps nothing and waking a pool thread per file cost
+    more GIL time (py-spy --gil: 1.0-1.3 s per intake thread for 1,155 photos) than the hash
+    itself, which runs without the GIL."""
+    digest = hashlib.sha256()
+    size = turn = 0
     pending: Future[None] | None = None
     try:
         while True:
-            # The pending hash reads the other buffer, so filling this one is safe.
-            count = readinto(views[turn])
+            count = read(views[turn])  # the pending hash reads the other buffer
             if not count:
                 break
             chunk = views[turn][:count]
             if pending is not None:
                 pending.result()
-            pending = _pool().submit(digest.update, chunk)
-            _write_all(dest_fd, chunk)
+                pending = None
+            if count < CHUNK_SIZE and not size:
+                digest.update(chunk)
+            else:
+                pending = _pool().submit(digest.update, chunk)
+            write(chunk)
             size += count
             if progress is not None:
                 progress(count)
@@ -154,40 +172,17 @@ def _copy_direct(source: BinaryIO, dest_fd: int, progress: ProgressCallback | No
     batch's syncfs only has the file's metadata and a short buffered tail left to flush. Buffers
     are filled completely before each write, so every write but the last starts aligned; the last
     partial block is written buffered. A filesystem that refuses a direct write mid-way (EINVAL)
-    gets the rest buffered. A file that fits one buffer (a photo) is hashed on this thread: handing
-    it to the pool overlaps nothing and waking a pool thread per file cost more GIL time (py-spy
-    --gil: 1.0-1.3 s per intake thread for 1,155 photos) than the hash itself, which runs
-    without the GIL."""
+    gets the rest buffered."""
     readinto = getattr(source, "readinto", None)
     if readinto is None or not _set_direct(dest_fd, True):
         return None
-    buffers = _thread_buffers()
-    digest = hashlib.sha256()
-    size = turn = 0
     direct = True
-    pending: Future[None] | None = None
-    try:
-        while True:
-            count = _fill(readinto, buffers[turn])  # the pending hash reads the other buffer
-            if not count:
-                break
-            chunk = buffers[turn][:count]
-            if pending is not None:
-                pending.result()
-                pending = None
-            if count < CHUNK_SIZE and not size:  # the whole file in one buffer: no overlap to win
-                digest.update(chunk)
-            else:
-                pending = _pool().submit(digest.update, chunk)
-            direct = _write_aligned(dest_fd, chunk, direct)
-            size += count
-            if progress is not None:
-                progress(count)
-            turn ^= 1
-    finally:
-        if pending is not None:
-            pending.result()
-    return digest.hexdigest(), size
+
+    def write(chunk: memoryview) -> None:
+        nonlocal direct
+        direct = _write_aligned(dest_fd, chunk, direct)
+
+    return _hash_while_writing(lambda buffer: _fill(readinto, buffer), _thread_buffers(), write, progress)
 
 
 def _thread_buffers() -> tuple[memoryview, memoryview]:
