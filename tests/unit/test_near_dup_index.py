@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hujjat.adapters import hash_index
 from hujjat.adapters.hash_index import FaissHashIndex, flips_for, hashes_to_array
 from hujjat.domain.near_duplicates import distance
 
@@ -38,11 +39,24 @@ def data() -> tuple[list[tuple[int, str]], list[str]]:
     return stored, queries
 
 
+@pytest.fixture(params=["flat", "hashed", "flat-then-hashed"])
+def layout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Small indexes scan flat, large ones use hash tables, and one grows from the first to the
+    second: every layout must give the brute-force answers and survive a reload."""
+    limits = {"flat": 10**9, "hashed": 0, "flat-then-hashed": 1500}
+    monkeypatch.setattr(hash_index, "FLAT_UP_TO", limits[str(request.param)])
+    return str(request.param)
+
+
 @pytest.mark.parametrize("radius", [0, 8, 31, 32, 40])
-def test_search_equals_brute_force(data: tuple[list[tuple[int, str]], list[str]], radius: int) -> None:
+def test_search_equals_brute_force(data: tuple[list[tuple[int, str]], list[str]], radius: int, layout: str) -> None:
     stored, queries = data
     index = FaissHashIndex(None)
-    index.add([i for i, _ in stored], [h for _, h in stored])
+    half = len(stored) // 2  # two adds: the flat-then-hashed layout switches on the second
+    index.add([i for i, _ in stored[:half]], [h for _, h in stored[:half]])
+    index.add([i for i, _ in stored[half:]], [h for _, h in stored[half:]])
+    assert index.synced_to()[0] == len(stored)
+    assert index._hashed(index._loaded()) == (layout != "flat")
     results = index.search(queries, radius)
     for query, found in zip(queries, results, strict=True):
         assert set(found) == _brute(stored, query, radius)
@@ -56,7 +70,9 @@ def test_flips_keep_search_exact() -> None:
         assert flips == 0 or radius >= 11 * flips
 
 
-def test_incremental_adds_persist_and_reload(tmp_path: Path) -> None:
+def test_incremental_adds_persist_and_reload(tmp_path: Path, layout: str) -> None:
+    if layout == "flat-then-hashed":
+        hash_index.FLAT_UP_TO = 30  # (monkeypatched) the second add crosses it
     rnd = random.Random(9)
     hashes = _random_hashes(rnd, 50)
     first = FaissHashIndex(tmp_path)
