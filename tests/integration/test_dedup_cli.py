@@ -170,3 +170,34 @@ def test_failed_batch_leaves_an_index_that_is_rebuilt(sqlite_archive: Path, tmp_
         assert engine.index.synced_to() == (len(committed), max(key for key, _ in committed))
     finally:
         arch.close()
+
+
+def test_a_copy_of_a_telegram_photo_names_the_post_it_first_appeared_in(archive: Path, cli, tmp_path: Path) -> None:
+    from io import BytesIO
+
+    from tests import telegram_exports as tg
+
+    photo = BytesIO()
+    scene(21).save(photo, "JPEG", quality=90)
+    root = {
+        "name": "Raid Watch",
+        "type": "public_channel",
+        "id": 1292077344,
+        "messages": [tg.message(5, "raid at the market", photo="photos/photo_5.jpg", width=640, height=480)],
+    }
+    export = tg.write_export(tmp_path / "export", root, {"photos/photo_5.jpg": photo.getvalue()})
+    r = cli("import", "telegram", str(export), "--json")
+    assert r.code == 0, r.err
+    copy = tmp_path / "copy.png"
+    IMAGE_TRANSFORMS["caption"](scene(21)).save(copy)
+    added = _add(cli, copy, "a forwarded copy")
+    for _ in range(2):  # the second reading is served by the tables reflected for the first
+        r = cli("clusters", "--json")
+        assert r.code == 0, r.err
+        (cluster,) = json.loads(r.out)["clusters"]
+        assert cluster["earliest"]["as"] == "posted" and cluster["earliest"]["at"] == "2023-11-14T22:18:20+00:00"
+        posted = [s["source"] for m in cluster["members"] for s in m["sources"] if s["kind"] == "post"]
+        assert posted == ["channel1292077344/5"]
+    r = cli("show", added, "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["near_duplicates"]["first_seen"] == "2023-11-14T22:18:20+00:00"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,11 @@ from hujjat.adapters.db.dedup_tables import fingerprint_hashes, fingerprints, ne
 from hujjat.adapters.db.tables import items
 from hujjat.domain.near_duplicates import STATUS_OK, Fingerprint, FrameHash, NearMatch
 from hujjat.ports.fingerprints import MediaRef
+
+# post_media and posts as reflected once per engine: reflecting them on every call cost an
+# evidence detail page with near-duplicates several statements. Only found tables are kept, so a
+# feature installed later is still seen.
+_post_tables: weakref.WeakKeyDictionary[sa.Engine, tuple[sa.Table, sa.Table]] = weakref.WeakKeyDictionary()
 
 CHUNK = 500
 MEDIA_PREFIXES = ("image/", "video/")
@@ -158,12 +164,10 @@ class SqlFingerprintRepository:
             if row.center and row.center_flipped and 2 * row_id + 1 > after_key:
                 yield 2 * row_id + 1, row.item_id, row.center, row.center_flipped
 
-    def post_appearances(self, item_ids: Sequence[str]) -> dict[str, list[tuple[str, int, datetime | None]]]:
-        """(chat, message id, post date) of posts carrying each item, when the posts feature is
-        installed; read defensively by reflection so this module does not depend on it."""
+    def _reflect_post_tables(self) -> tuple[sa.Table, sa.Table] | None:
         inspector = sa.inspect(self.conn)
         if not (inspector.has_table("post_media") and inspector.has_table("posts")):
-            return {}
+            return None
         media = sa.Table("post_media", sa.MetaData(), autoload_with=self.conn)
         posts = sa.Table("posts", sa.MetaData(), autoload_with=self.conn)
         needed = {"item_id", "post_id"} <= set(media.c.keys()) and {
@@ -173,7 +177,17 @@ class SqlFingerprintRepository:
             "date_utc",
         } <= set(posts.c.keys())
         if not needed:
+            return None
+        _post_tables[self.conn.engine] = (media, posts)
+        return media, posts
+
+    def post_appearances(self, item_ids: Sequence[str]) -> dict[str, list[tuple[str, int, datetime | None]]]:
+        """(chat, message id, post date) of posts carrying each item, when the posts feature is
+        installed; read defensively by reflection so this module does not depend on it."""
+        tables = _post_tables.get(self.conn.engine) or self._reflect_post_tables()
+        if tables is None:
             return {}
+        media, posts = tables
         out: dict[str, list[tuple[str, int, datetime | None]]] = {}
         for part in _chunks(list(dict.fromkeys(item_ids))):
             query = (
