@@ -389,19 +389,24 @@ def clean_temp_folder(folder: Path) -> int:
     return removed
 
 
-@functools.cache
-def _syncfs() -> Callable[[int], int] | None:
-    """libc's syncfs(2), which Python's os module lacks (Linux only), or None elsewhere."""
+def _libc_function(name: str, argtypes: list[Any]) -> Any | None:
+    """A libc function Python's os module lacks (Linux only), or None where there is none."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
     except OSError:  # pragma: no cover - no C library to load
         return None
-    function = getattr(libc, "syncfs", None)
+    function = getattr(libc, name, None)
     if function is None:  # pragma: no cover - not Linux
         return None
-    function.argtypes = [ctypes.c_int]
+    function.argtypes = argtypes
     function.restype = ctypes.c_int
-    return cast("Callable[[int], int]", function)
+    return function
+
+
+@functools.cache
+def _syncfs() -> Callable[[int], int] | None:
+    """syncfs(2): flush one filesystem."""
+    return cast("Callable[[int], int] | None", _libc_function("syncfs", [ctypes.c_int]))
 
 
 _SYNC_FILE_RANGE_WRITE = 2  # linux/fs.h: start write-out of dirty pages, do not wait
@@ -409,17 +414,9 @@ _SYNC_FILE_RANGE_WRITE = 2  # linux/fs.h: start write-out of dirty pages, do not
 
 @functools.cache
 def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
-    """libc's sync_file_range(2) (Linux only), or None."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-    except OSError:  # pragma: no cover - no C library to load
-        return None
-    function = getattr(libc, "sync_file_range", None)
-    if function is None:  # pragma: no cover - not Linux
-        return None
-    function.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
-    function.restype = ctypes.c_int
-    return cast("Callable[[int, int, int, int], int]", function)
+    """sync_file_range(2): start writing one file's dirty pages."""
+    argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
+    return cast("Callable[[int, int, int, int], int] | None", _libc_function("sync_file_range", argtypes))
 
 
 def start_writeback(fd: int) -> None:
