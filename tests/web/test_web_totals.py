@@ -4,12 +4,16 @@ and users of different clearances never share one."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 from hujjat.bootstrap import open_archive
 from hujjat.ports.accounts import ItemPageQuery
 from hujjat.services.access import Totals, dashboard, page_items, totals
 from hujjat.services.accounts import get_user
+from hujjat.services.context import ArchivePorts
 from hujjat.services.intake import IntakeRequest, ingest_paths
 from tests.web.support import WebArchive
 
@@ -25,55 +29,53 @@ def test_small_totals_are_not_remembered() -> None:
     assert remembered.get(("k",)) is None  # expired
 
 
-def test_item_totals_lag_by_at_most_the_window(fresh_archive: WebArchive, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Totals, "MINIMUM", 1)  # the test archive is small; remember every total
+@pytest.fixture
+def clocked(fresh_archive: WebArchive, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ArchivePorts, list[float], Any, Any]]:
+    """The open archive with every total remembered (the test archive is small) on a clock the
+    test moves: (ports, now, the admin, a viewer)."""
+    monkeypatch.setattr(Totals, "MINIMUM", 1)
     opened = open_archive(fresh_archive.root)
     try:
-        ports = opened.ports
         now = [1000.0]
-        totals(ports).clock = lambda: now[0]
-        boss, viewer = get_user(ports, "boss"), get_user(ports, "view")
-        rows, total = page_items(ports, boss, ItemPageQuery(limit=100), via=None)
-        _, viewer_total = page_items(ports, viewer, ItemPageQuery(limit=100), via=None)
-        assert total == len(rows) and viewer_total < total  # each clearance counts its own
-        folder = fresh_archive.root.parent / "more"
-        folder.mkdir()
-        (folder / "late.txt").write_text("added after the first count\n")
-        ingest_paths(ports, [folder], IntakeRequest(source="tests"))
-        rows, remembered = page_items(ports, boss, ItemPageQuery(limit=100), via=None)
-        assert len(rows) == total + 1  # the rows are read fresh ...
-        assert remembered == total  # ... the total is the remembered one
-        assert dashboard(ports, boss)["counts"]["items"] == total + 1  # first dashboard: counted now
-        now[0] += Totals.SECONDS
-        assert page_items(ports, boss, ItemPageQuery(limit=100), via=None)[1] == total + 1
-        assert page_items(ports, viewer, ItemPageQuery(limit=100), via=None)[1] == viewer_total + 1  # internal
+        totals(opened.ports).clock = lambda: now[0]
+        yield opened.ports, now, get_user(opened.ports, "boss"), get_user(opened.ports, "view")
     finally:
         opened.close()
 
 
-def test_incident_totals_lag_by_at_most_the_window(fresh_archive: WebArchive, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_item_totals_lag_by_at_most_the_window(fresh_archive: WebArchive, clocked: tuple[ArchivePorts, list[float], Any, Any]) -> None:
+    ports, now, boss, viewer = clocked
+    rows, total = page_items(ports, boss, ItemPageQuery(limit=100), via=None)
+    _, viewer_total = page_items(ports, viewer, ItemPageQuery(limit=100), via=None)
+    assert total == len(rows) and viewer_total < total  # each clearance counts its own
+    folder = fresh_archive.root.parent / "more"
+    folder.mkdir()
+    (folder / "late.txt").write_text("added after the first count\n")
+    ingest_paths(ports, [folder], IntakeRequest(source="tests"))
+    rows, remembered = page_items(ports, boss, ItemPageQuery(limit=100), via=None)
+    assert len(rows) == total + 1  # the rows are read fresh ...
+    assert remembered == total  # ... the total is the remembered one
+    assert dashboard(ports, boss)["counts"]["items"] == total + 1  # first dashboard: counted now
+    now[0] += Totals.SECONDS
+    assert page_items(ports, boss, ItemPageQuery(limit=100), via=None)[1] == total + 1
+    assert page_items(ports, viewer, ItemPageQuery(limit=100), via=None)[1] == viewer_total + 1  # internal
+
+
+def test_incident_totals_lag_by_at_most_the_window(fresh_archive: WebArchive, clocked: tuple[ArchivePorts, list[float], Any, Any]) -> None:
     from hujjat.adapters.taxonomy_file import load_taxonomy
     from hujjat.ports.incidents import IncidentFilter
     from hujjat.services.access import page_incidents
     from hujjat.services.incidents import IncidentFields, create_incident
 
-    monkeypatch.setattr(Totals, "MINIMUM", 1)
-    opened = open_archive(fresh_archive.root)
-    try:
-        ports = opened.ports
-        now = [1000.0]
-        totals(ports).clock = lambda: now[0]
-        boss, viewer = get_user(ports, "boss"), get_user(ports, "view")
-        rows, total = page_incidents(ports, boss, IncidentFilter(), via=None)
-        _, viewer_total = page_incidents(ports, viewer, IncidentFilter(), via=None)
-        assert total == len(rows) and viewer_total < total  # each clearance counts its own
-        taxonomy = load_taxonomy(fresh_archive.root)
-        create_incident(ports, taxonomy, None, IncidentFields(
-            title="late", type=sorted(taxonomy.types)[0], date="2026-03-09", latitude="41.3", longitude="69.2"))
-        rows, remembered = page_incidents(ports, boss, IncidentFilter(), via=None)
-        assert len(rows) == total + 1 and remembered == total  # fresh rows, remembered total
-        now[0] += Totals.SECONDS
-        assert page_incidents(ports, boss, IncidentFilter(), via=None)[1] == total + 1
-        assert page_incidents(ports, viewer, IncidentFilter(), via=None)[1] == viewer_total + 1
-    finally:
-        opened.close()
+    ports, now, boss, viewer = clocked
+    rows, total = page_incidents(ports, boss, IncidentFilter(), via=None)
+    _, viewer_total = page_incidents(ports, viewer, IncidentFilter(), via=None)
+    assert total == len(rows) and viewer_total < total  # each clearance counts its own
+    taxonomy = load_taxonomy(fresh_archive.root)
+    create_incident(ports, taxonomy, None, IncidentFields(
+        title="late", type=sorted(taxonomy.types)[0], date="2026-03-09", latitude="41.3", longitude="69.2"))
+    rows, remembered = page_incidents(ports, boss, IncidentFilter(), via=None)
+    assert len(rows) == total + 1 and remembered == total  # fresh rows, remembered total
+    now[0] += Totals.SECONDS
+    assert page_incidents(ports, boss, IncidentFilter(), via=None)[1] == total + 1
+    assert page_incidents(ports, viewer, IncidentFilter(), via=None)[1] == viewer_total + 1

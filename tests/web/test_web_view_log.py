@@ -6,7 +6,7 @@ every request whose entry it carried (none of them shows the record unlogged).""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -52,6 +52,19 @@ def _viewed(ports: ArchivePorts) -> list[str]:
         return [e.subject or "" for e in tx.custody.entries_for([f"subject-{i}" for i in range(40)])]
 
 
+def _viewer(log: ViewLog, ports: ArchivePorts, errors: dict[str, BaseException | None]) -> Callable[[str], None]:
+    """A page view as a thread runs it: the error it got (or None) lands in `errors`."""
+
+    def view(subject: str) -> None:
+        try:
+            log.append(ports, "viewer", "record.viewed", subject, {})
+            errors[subject] = None
+        except (OSError, ArchiveError) as exc:
+            errors[subject] = exc
+
+    return view
+
+
 def test_concurrent_views_share_transactions_and_are_all_logged(archive: Path) -> None:
     opened = open_archive(archive)
     try:
@@ -87,13 +100,7 @@ def test_a_failed_write_fails_every_view_it_carried(archive: Path) -> None:
         ports = replace(opened.ports, uow=held)
         log = ViewLog()
         errors: dict[str, BaseException | None] = {}
-
-        def view(subject: str) -> None:
-            try:
-                log.append(ports, "viewer", "record.viewed", subject, {})
-                errors[subject] = None
-            except (OSError, ArchiveError) as exc:
-                errors[subject] = exc
+        view = _viewer(log, ports, errors)
 
         first = threading.Thread(target=view, args=("subject-0",))
         first.start()
@@ -128,13 +135,7 @@ def test_followers_of_a_failed_write_get_an_error(archive: Path) -> None:
         ports = replace(opened.ports, uow=held)
         log = ViewLog()
         errors: dict[str, BaseException | None] = {}
-
-        def view(subject: str) -> None:
-            try:
-                log.append(ports, "viewer", "record.viewed", subject, {})
-                errors[subject] = None
-            except (OSError, ArchiveError) as exc:
-                errors[subject] = exc
+        view = _viewer(log, ports, errors)
 
         threads = [threading.Thread(target=view, args=("subject-0",))]
         threads[0].start()
