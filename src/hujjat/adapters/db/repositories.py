@@ -130,10 +130,15 @@ class SqlItemRepository:
         return results
 
     def _by_sha256(self, digests: Sequence[str]) -> dict[str, EvidenceItem]:
+        return self._items_by(items.c.sha256, digests)
+
+    def _items_by(self, column: sa.Column[str], keys: Sequence[str]) -> dict[str, EvidenceItem]:
+        """Items whose `column` is one of `keys`, by that value, read IN_CHUNK keys at a time."""
         found: dict[str, EvidenceItem] = {}
-        for start in range(0, len(digests), IN_CHUNK):
-            part = list(digests[start : start + IN_CHUNK])
-            found.update((row.sha256, _item(row)) for row in self.conn.execute(sa.select(items).where(items.c.sha256.in_(part))))
+        for start in range(0, len(keys), IN_CHUNK):
+            part = list(keys[start : start + IN_CHUNK])
+            rows = self.conn.execute(sa.select(items).where(column.in_(part)))
+            found.update((getattr(row, column.key), _item(row)) for row in rows)
         return found
 
     def resolve(self, reference: str) -> EvidenceItem:
@@ -232,11 +237,7 @@ class SqlItemRepository:
         return found
 
     def get_many(self, item_ids: Sequence[str]) -> dict[str, EvidenceItem]:
-        found: dict[str, EvidenceItem] = {}
-        for start in range(0, len(item_ids), IN_CHUNK):
-            part = list(item_ids[start : start + IN_CHUNK])
-            found.update((row.id, _item(row)) for row in self.conn.execute(sa.select(items).where(items.c.id.in_(part))))
-        return found
+        return self._items_by(items.c.id, item_ids)
 
     def add_metadata(self, item_id: str, record: MetadataRecord, at: datetime) -> None:
         self.add_metadata_many([(item_id, record)], at)
