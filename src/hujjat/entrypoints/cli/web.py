@@ -19,6 +19,7 @@ def serve_archive(root: Path, host: str = "127.0.0.1", port: int = 8000, jobs: b
 
     from hujjat.bootstrap import open_archive
     from hujjat.entrypoints.web.app import create_app
+    from hujjat.entrypoints.web.workers import balanced_sockets_supported, serve_processes
 
     open_archive(root).close()  # a clear one-line error for a missing archive, before the server starts
     options = {"host": host, "port": port, "log_level": "warning", "proxy_headers": proxy,
@@ -29,6 +30,9 @@ def serve_archive(root: Path, host: str = "127.0.0.1", port: int = 8000, jobs: b
         # and the queue (SQLite or Redis) hands every job to exactly one of them.
         os.environ["HUJJAT_WEB_ARCHIVE"] = str(root.resolve())
         os.environ["HUJJAT_WEB_JOBS"] = "1" if jobs else "0"
+        if balanced_sockets_supported():  # a socket per process: connections spread over them
+            serve_processes(host, port, workers, options)
+            return
         uvicorn.run("hujjat.entrypoints.web.app:app_from_env", factory=True, workers=workers, **options)  # type: ignore[arg-type]
         return
     uvicorn.run(create_app(root, run_jobs=jobs), **options)  # type: ignore[arg-type]
