@@ -90,7 +90,8 @@ class FieldCipher:
     def open_json(self, value: Any, label: str) -> Any:
         if isinstance(value, str):
             value = json.loads(value)
-        if isinstance(value, dict) and set(value) == {SEALED_JSON} and isinstance(value[SEALED_JSON], str):
+        # len() and get(), not set(value) == {...}: this runs for every record a list page reads
+        if isinstance(value, dict) and len(value) == 1 and isinstance(value.get(SEALED_JSON), str):
             return json.loads(self.open_(value[SEALED_JSON], label) or "null")
         return value
 
