@@ -31,6 +31,8 @@ def test_web_on_postgresql(tmp_path: Path, pg_database: str) -> None:
         assert r.status_code == 303
         page = c.get(incident).text
         assert "corroborated" in page and web.items["public"] in page
+        listed = c.get("/incidents").text  # the list page reads stored records (page_records)
+        assert incident.rsplit("/", 1)[1] in listed and "Checkpoint" in listed
         api = c.get("/api/v1/evidence", headers={"Authorization": f"Bearer {web.tokens['view']}"}).json()
         assert api["total"] == 2
         login(c, "ed")

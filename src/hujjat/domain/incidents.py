@@ -301,6 +301,21 @@ class Incident:
         )
 
 
+def incident_summary(raw: dict[str, Any]) -> dict[str, Any]:
+    """What an incident list shows, read from a stored record (Incident.to_record's shape, with
+    from_record's defaults) without building the Incident: from_record checks and converts every
+    field, about 12 µs a record, a seventh of a 50-row list page."""
+    place = raw.get("place") or {}
+    return {
+        "id": raw["id"],
+        "title": raw["title"],
+        "type": raw["type"],
+        "start": raw["start"],
+        "place": {"name": place.get("name"), "text": place.get("text") or ""},
+        "state": raw.get("state", "unverified"),
+        "sensitivity": raw.get("sensitivity", IncidentSensitivity.INTERNAL.value),
+    }
+
 # Fields an edit may change (the rest are managed: id, state, version, authorship, provenance).
 EDITABLE = frozenset(
     {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from hujjat.domain.incidents import Incident, IncidentLink, IncidentVersion
 from hujjat.domain.verification import Review
@@ -42,6 +42,11 @@ class IncidentRepository(Protocol):
                        count: bool = True) -> tuple[list[Incident], int]:
         """One page of the matching incidents (in iter_incidents' order) and their number, both in
         SQL (-1 without `count`)."""
+        ...
+
+    def page_records(self, query: IncidentFilter, offset: int, limit: int,
+                     count: bool = True) -> tuple[list[dict[str, Any]], int]:
+        """page_incidents' page as the stored records (Incident.to_record's shape), not Incidents."""
         ...
 
     def add_version(self, version: IncidentVersion) -> None: ...

@@ -121,9 +121,15 @@ class SqlIncidentRepository:
 
     def page_incidents(self, query: IncidentFilter, offset: int, limit: int,
                        count: bool = True) -> tuple[list[Incident], int]:
+        records, total = self.page_records(query, offset, limit, count)
+        return [Incident.from_record(r) for r in records], total
+
+    def page_records(self, query: IncidentFilter, offset: int, limit: int,
+                     count: bool = True) -> tuple[list[dict[str, Any]], int]:
         stmt = self._filtered(sa.select(incidents.c.record), query, ordered=True)
         rows = self.conn.execute(stmt.order_by(incidents.c.start_date, incidents.c.id).offset(offset).limit(limit))
-        found = [self._incident(row.record) for row in rows]
+        fields = cipher_of(self.conn)
+        found = [fields.open_json(row.record, RECORD) for row in rows]
         if not count:
             return found, -1
         total = self.conn.execute(self._filtered(sa.select(sa.func.count()).select_from(incidents), query)).scalar_one()
