@@ -110,6 +110,7 @@ def telegram(
     """Import a Telegram Desktop JSON export: every message becomes a post, media become evidence."""
     from hujjat.entrypoints.index_worker import ProcessIndexer, worth_a_process
     from hujjat.intake.telegram import open_export  # ijson and the importer: only for this command
+    from hujjat.intake.telegram.child import parse_in_child_if_worth
     from hujjat.services.telegram_import import TelegramImportSummary, import_export
 
     offset = parse_offset(utc_offset)
@@ -125,7 +126,7 @@ def telegram(
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             observer = _Bar(stack.enter_context(Progress(*columns, console=err, transient=True)))
         summary: TelegramImportSummary = import_export(
-            arch.ports, export, observer, search_index=search_index, indexer=indexer
+            arch.ports, parse_in_child_if_worth(export), observer, search_index=search_index, indexer=indexer
         )
     result = summary.as_dict()
     if json_out:
