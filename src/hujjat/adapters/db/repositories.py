@@ -285,6 +285,14 @@ class SqlItemRepository:
             yield item_id, sha, int(size)
 
 
+# The custody log's statements, built once: every page that shows a restricted record appends an
+# entry, and building these three per append cost about as much as running them.
+_HEAD_FOR_UPDATE = sa.select(custody_head.c.seq, custody_head.c.hash).where(custody_head.c.id == 1).with_for_update()
+_INSERT_ENTRY = custody_entries.insert()
+_MOVE_HEAD = custody_head.update().where(custody_head.c.id == 1).values(
+    seq=sa.bindparam("head_seq"), hash=sa.bindparam("head_hash"))
+
+
 class SqlCustodyRepository:
     """The custody log of one transaction.
 
@@ -326,9 +334,7 @@ class SqlCustodyRepository:
 
     def _locked_head(self) -> tuple[int, str] | None:
         if not self._head_read:
-            row = self.conn.execute(
-                sa.select(custody_head.c.seq, custody_head.c.hash).where(custody_head.c.id == 1).with_for_update()
-            ).first()
+            row = self.conn.execute(_HEAD_FOR_UPDATE).first()
             self._head = (int(row.seq), row.hash) if row else None
             self._head_row = row is not None
             self._head_read = True
@@ -352,7 +358,7 @@ class SqlCustodyRepository:
         if self._pending is not None:
             self._pending.append(row)
         else:
-            self.conn.execute(custody_entries.insert(), row)
+            self.conn.execute(_INSERT_ENTRY, row)
         self._head, self._dirty = (entry.seq, digest), True
         return entry
 
@@ -362,7 +368,7 @@ class SqlCustodyRepository:
             return
         seq, digest = self._head
         if self._head_row:
-            self.conn.execute(custody_head.update().where(custody_head.c.id == 1).values(seq=seq, hash=digest))
+            self.conn.execute(_MOVE_HEAD, {"head_seq": seq, "head_hash": digest})
         else:
             self.conn.execute(custody_head.insert().values(id=1, seq=seq, hash=digest))
             self._head_row = True
