@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hujjat.adapters.db.bulk import insert_many
 from hujjat.adapters.db.posts_tables import chats, post_media, post_versions, posts
 from hujjat.domain.errors import Ambiguous, NotFound, UsageError
 from hujjat.domain.evidence import Sensitivity
@@ -102,11 +103,11 @@ class SqlPostRepository:
                     **_current_values(r),
                 }
             )  # fmt: skip
-        self.conn.execute(posts.insert(), rows)
+        insert_many(self.conn, posts, rows)
 
     def add_versions(self, versions: list[PostVersion]) -> None:
         if versions:
-            self.conn.execute(post_versions.insert(), [v.__dict__ for v in versions])
+            insert_many(self.conn, post_versions, [v.__dict__ for v in versions])
 
     def set_current(self, post_id: str, record: PostRecord, version: int) -> None:
         self.conn.execute(
@@ -138,8 +139,9 @@ class SqlPostRepository:
             known.update(k for (k,) in self.conn.execute(query))
         fresh = [m for key, m in wanted.items() if key not in known]
         if fresh:
-            self.conn.execute(
-                post_media.insert(),
+            insert_many(
+                self.conn,
+                post_media,
                 [
                     {
                         "post_id": m.post_id, "role": m.role, "status": m.status.value, "item_id": m.item_id,
