@@ -6,18 +6,21 @@ million."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from hujjat.adapters.search import backends
+from hujjat.adapters.search import index as search_index
 from hujjat.adapters.search.backends import Fts5Backend, render_fts5
-from hujjat.adapters.search.index import SEQUENCE_LIMIT, SqlSearchIndex
+from hujjat.adapters.search.index import SEQUENCE_LIMIT, SqlSearchIndex, date_key, sample_windows
 from hujjat.bootstrap import Archive, init_archive, open_archive
 from hujjat.domain.search import analyse_tree, parse_query
 from hujjat.ports.search import SearchDocument, SearchFilters, SearchResults
@@ -96,6 +99,17 @@ def _counts(results: SearchResults, facet: str) -> dict[str, int]:
     return dict(results.facets[facet])
 
 
+@pytest.fixture(params=["modulo", "windows"])
+def sampling(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """SQLite samples a word whose passes would iterate index.LARGE documents by time windows and
+    ranks the sample in Python (Fts5Backend.bm25); with the threshold at 0 these 300 posts take
+    that path too. (PostgreSQL always samples by the modulo.)"""
+    if request.param == "windows":
+        monkeypatch.setattr(search_index, "LARGE", 0)
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("sampling")
 @pytest.mark.parametrize("query", ["рейд", "рейд -ночью", "ночью", "рейд chat:channel_3", "рейд state:verified"])
 @pytest.mark.parametrize("offset", [0, 20, 40, 280])
 def test_newest_first_pages_stay_exact_above_the_threshold(arch: Archive, query: str, offset: int) -> None:
@@ -136,6 +150,7 @@ def test_sampled_counts_are_marked_and_close_to_the_exact_ones(arch: Archive) ->
     assert all("рейд" in str(h.record["text"]) for h in sampled.hits)
 
 
+@pytest.mark.usefixtures("sampling")
 def test_filtered_totals_are_estimated_when_sampled(arch: Archive) -> None:
     exact = _index(arch, exact_limit=10_000).search("рейд -chat:channel_0")
     sampled = _index(arch, exact_limit=100, sample_size=150).search("рейд -chat:channel_0")
@@ -238,6 +253,7 @@ def test_postgresql_statistics_follow_a_bulk_load(tmp_path: Path) -> None:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.mark.usefixtures("sampling")
 def test_a_deep_relevance_page_is_never_empty(arch: Archive) -> None:
     """A page beyond what the sample holds is read from a denser sample or counted exactly."""
     first = _index(arch, exact_limit=10, sample_size=20).search("рейд", limit=20, offset=0)
@@ -261,7 +277,7 @@ def test_sqlite_expands_a_prefix_into_the_few_terms_it_covers(
         tree = analyse_tree(parsed, analyzer.query_terms)
         assert tree is not None
         with archive.engine.connect() as conn:
-            return render_fts5(Fts5Backend().expand(conn, tree))
+            return render_fts5(Fts5Backend().expand(conn, tree)[0])
 
     assert expanded("слово29*") == "(" + " OR ".join(f'"слово{n}"' for n in [29, *range(290, 300)]) + ")"
     assert expanded("слово1*") == '"слово1"*'
@@ -276,3 +292,147 @@ def test_sqlite_expands_a_prefix_into_the_few_terms_it_covers(
     found = {query: matches(query) for query in queries}
     monkeypatch.setattr(backends, "MAX_EXPANSION", 0)  # no expansion
     assert found == {query: matches(query) for query in queries}
+
+
+def test_bm25_in_python_equals_fts5s(archives: dict[str, Archive]) -> None:
+    """Fts5Backend.bm25 (used for windowed samples) gives FTS5's bm25() scores: same formula, and
+    here every match is scored (scale 1), so even the document counts of phrases and prefixes,
+    estimated from the scored rows, are exact."""
+    archive, backend, analyzer = archives["sqlite"], Fts5Backend(), SearchTextAnalyzer()
+    for query in ("рейд", "рейд -ночью", "рейд OR ночью", '"на рынке"', "слово2*", "рынке ночью"):
+        parsed = parse_query(query).tree
+        assert parsed is not None
+        tree = analyse_tree(parsed, analyzer.query_terms)
+        assert tree is not None
+        with archive.engine.connect() as conn:
+            tree, documents = backend.expand(conn, tree)
+            expected: dict[int, float] = dict(conn.execute(
+                sa.text("SELECT rowid, bm25(search_fts) FROM search_fts WHERE search_fts MATCH :q"),
+                {"q": render_fts5(tree)},
+            ).all())
+            scores = backend.bm25(conn, tree, list(expected), documents, 1.0)
+        assert expected and scores.keys() == expected.keys()
+        assert all(abs(scores[i] - expected[i]) < 1e-9 for i in expected), query
+
+
+def test_time_windows_sample_every_month_in_the_same_proportion() -> None:
+    """Each calendar month between the oldest and the newest document gets the same number of
+    windows, covering 1/stride of it (to the key), inside the month and in order; undated
+    documents are sampled by the modulo; the windows are the same for the same stride."""
+    oldest = date_key(datetime(2022, 1, 17, 5, tzinfo=UTC), 1)
+    newest = date_key(datetime(2024, 12, 30, 23, tzinfo=UTC), 2)
+    windows = sample_windows(oldest, newest, 97)
+    assert windows is not None and windows == sample_windows(oldest, newest, 97)
+    assert windows[0] == (0, SEQUENCE_LIMIT - 1, 97)
+    months = [datetime(2022 + n // 12, n % 12 + 1, 1, tzinfo=UTC) for n in range(37)]
+    per_month = search_index.WINDOWS // 36 + 1
+    for start, end in itertools.pairwise(months):
+        first, last = date_key(start, 0), date_key(end, 0)
+        inside = [(a, b) for a, b, every in windows[1:] if first <= a <= b < last and every == 1]
+        assert len(inside) == per_month
+        covered = sum(b - a + 1 for a, b in inside)
+        assert abs(covered - (last - first) / 97) <= per_month
+    assert all(b < c for (_, b, _), (c, _, _) in itertools.pairwise(windows[1:]))
+    assert len(windows) == 1 + 36 * per_month
+    assert sample_windows(oldest, date_key(datetime(2090, 1, 1, tzinfo=UTC), 0), 97) is None  # too many months
+
+
+def test_sqlite_bulk_writes_keep_the_index_in_one_segment(tmp_path: Path) -> None:
+    """After a bulk upsert, FTS5 merges its segments into one once the newer ones hold more than
+    a quarter of the pages (Fts5Backend.refresh_statistics); a small addition is left alone."""
+    archive = init_archive(tmp_path / "archive", actor="tester")
+    index = archive.ports.search
+    assert index is not None
+
+    def segments() -> int:
+        with archive.engine.connect() as conn:
+            return int(conn.execute(sa.text("SELECT count(DISTINCT segid) FROM search_fts_idx")).scalar_one())
+
+    words = ["рейд", "на", "рынке", "задержали", "мигрантов", "полиция", "проверка", "документов"]
+    rng = random.Random(3)
+    for part in range(3):
+        index.upsert_many([
+            SearchDocument("post", f"b{part}-{n}", " ".join(rng.choices(words, k=30)) + f" слово{n}", language="ru")
+            for n in range(1500)
+        ])
+        assert segments() == 1
+    index.upsert(SearchDocument("post", "one", "рейд", language="ru"))  # not a bulk write
+    assert segments() == 2
+    assert index.search("слово1499").total == 3
+    archive.close()
+
+
+def _spread_archive(root: Path, burst: int = 0) -> Archive:
+    """600 posts that all say "рейд", spread evenly over 2023-2024 (dates in shuffled order), five
+    chats, a quarter verified; `burst` more within one second (a bulk intake)."""
+    rng = random.Random(11)
+    start, seconds = datetime(2023, 1, 1, tzinfo=UTC), 2 * 365 * 86400
+    archive = init_archive(root, actor="tester")
+    assert archive.ports.search is not None
+    documents = [
+        SearchDocument(
+            "post", f"s{n:04d}", f"рейд слово{n}", date=start + timedelta(seconds=rng.randrange(seconds)),
+            source=f"channel_{n % 5}", language="ru", state="verified" if n % 4 == 0 else "unverified",
+        )
+        for n in range(600)
+    ]
+    documents += [
+        SearchDocument("post", f"b{n:04d}", f"рейд пачка{n}", date=BURST_SECOND + timedelta(microseconds=n),
+                       source="intake", language="ru", state="verified")
+        for n in range(burst)
+    ]
+    archive.ports.search.upsert_many(documents)
+    return archive
+
+
+BURST_SECOND = datetime(2024, 5, 5, 5, 5, 5, tzinfo=UTC)
+
+
+def test_a_time_window_sample_is_close_to_the_exact_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sampled by time windows and ranked in Python (the threshold at 0), a word in 600 evenly
+    spread posts gets a total, chats, states and months close to the exact ones, and a page
+    ranked by BM25."""
+    archive = _spread_archive(tmp_path / "archive")
+    exact = _index(archive, exact_limit=10_000).search("рейд")
+    monkeypatch.setattr(search_index, "LARGE", 0)
+    calls: list[str] = []
+    sample_windows_, bm25 = search_index.sample_windows, Fts5Backend.bm25
+
+    def windows(*args: Any) -> Any:
+        calls.append("windows")
+        return sample_windows_(*args)
+
+    def ranking(*args: Any) -> Any:
+        calls.append("bm25")
+        return bm25(*args)
+
+    monkeypatch.setattr(search_index, "sample_windows", windows)
+    monkeypatch.setattr(Fts5Backend, "bm25", ranking)
+    sampled = _index(archive, exact_limit=100, sample_size=200).search("рейд")
+    assert set(calls) == {"windows", "bm25"}  # the path under test was taken
+    assert sampled.approximate and not exact.approximate and exact.total == 600
+    assert abs(sampled.total - 600) <= 0.15 * 600
+    for facet in ("source", "state"):
+        for value, count in _counts(exact, facet).items():
+            assert abs(_counts(sampled, facet).get(value, 0) - count) <= 0.3 * count, (facet, value)
+    for half in ("2023-0", "2023-1", "2024-0", "2024-1"):  # months 01-09 and 10-12 of each year
+        true = sum(n for month, n in _counts(exact, "month").items() if month.startswith(half))
+        estimate = sum(n for month, n in _counts(sampled, "month").items() if month.startswith(half))
+        assert abs(estimate - true) <= 0.3 * true, half
+    scores = [h.score for h in sampled.hits]
+    assert len(scores) == 20 and None not in scores and scores == sorted(scores, reverse=True)  # type: ignore[type-var]
+    archive.close()
+
+
+def test_a_burst_in_a_time_window_is_detected(tmp_path: Path) -> None:
+    """A window holding 200 posts of one second, where the others hold a post or two, is a burst
+    (the search then samples by the modulo); evenly spread windows are not."""
+    archive = _spread_archive(tmp_path / "archive", burst=200)
+    second = date_key(BURST_SECOND, 0)
+    width = 3 * 86400 << search_index.KEY_SHIFT  # three days
+    others = [(date_key(datetime(2023, m, 2, tzinfo=UTC), 0), 0) for m in range(1, 13)]
+    windows = [(first, first + width - 1, 1) for first, _ in others]
+    with archive.engine.connect() as conn:
+        assert not search_index._burst(conn, windows)
+        assert search_index._burst(conn, [*windows, (second - width // 2, second + width // 2, 1)])
+    archive.close()

@@ -16,6 +16,7 @@ keys (date_key) so FTS5 streams matches newest first and stops after the page.
 from __future__ import annotations
 
 import calendar
+import random
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 
 from hujjat.adapters.db.search_tables import search_documents as docs
 from hujjat.adapters.db.search_tables import search_texts as texts
-from hujjat.adapters.search.backends import backend_for, sample_stride
+from hujjat.adapters.search.backends import Fts5Backend, backend_for, sample_stride
 from hujjat.adapters.search.sources import gather_documents, withheld_records
 from hujjat.domain.errors import ArchiveError, UsageError
 from hujjat.domain.search import (
@@ -58,6 +59,11 @@ PAGE_CACHE_KIB = 32_768  # SQLite page cache of a searching connection (grows on
 KEY_SHIFT = 28  # date keys: (seconds since 1970 + EPOCH_OFFSET) << KEY_SHIFT | sequence number
 SEQUENCE_LIMIT = 1 << KEY_SHIFT
 EPOCH_OFFSET = 1 << 33
+WINDOWS = 64  # SQLite samples from at least this many time windows (a whole number per month)
+MAX_WINDOWS = 256  # more months than this: sampled by a modulo over every match instead
+BURST = 8  # a window with this many times the average window's documents (plus as many) holds a burst
+LARGE = 100_000  # SQLite: when a pass over the matches or BM25's IDF would iterate this many
+# documents, sample by time windows and rank in Python; below, FTS5's passes cost less
 
 
 def date_key(date: datetime | None, sequence: int) -> int:
@@ -70,6 +76,35 @@ def date_key(date: datetime | None, sequence: int) -> int:
     seconds = calendar.timegm(date.astimezone(UTC).timetuple())
     seconds = max(1 - EPOCH_OFFSET, min(seconds, 3 * EPOCH_OFFSET - 1))
     return ((seconds + EPOCH_OFFSET) << KEY_SHIFT) | sequence
+
+
+def sample_windows(oldest: int, newest: int, stride: int) -> list[tuple[int, int, int]] | None:
+    """SQLite's sample of one in `stride` documents as date-key ranges (first, last, stride within):
+    every calendar month (UTC) from the oldest to the newest dated document gets the same number
+    of windows, each covering 1/`stride` of its slot of the month at a pseudo-random place (the
+    same for the same stride, so that pages of one query agree), so every month, and the whole
+    period, is sampled in the same proportion; undated documents (ids below SEQUENCE_LIMIT) by
+    the modulo. FTS5 seeks to each window and streams only its matches, instead of passing over
+    every match, and the sampled rows sit together in the document table. None when the
+    documents span more than MAX_WINDOWS months."""
+    first = datetime.fromtimestamp((oldest >> KEY_SHIFT) - EPOCH_OFFSET, UTC)
+    last = datetime.fromtimestamp((newest >> KEY_SHIFT) - EPOCH_OFFSET, UTC)
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    if months > MAX_WINDOWS or stride <= 1:
+        return None
+    per = -(-WINDOWS // months)  # windows per month
+    rng = random.Random(stride)  # noqa: S311 (where a window lies in its slot, not a secret)
+    windows = [(0, SEQUENCE_LIMIT - 1, stride)]
+    for n in range(months):
+        year, month = divmod(first.month - 1 + n, 12)
+        start = date_key(datetime(first.year + year, month + 1, 1, tzinfo=UTC), 0)
+        year, month = divmod(first.month + n, 12)
+        slot = (date_key(datetime(first.year + year, month + 1, 1, tzinfo=UTC), 0) - start) // per
+        width = max(1, slot // stride)
+        for k in range(per):
+            begin = start + k * slot + rng.randrange(max(1, slot - width))
+            windows.append((begin, begin + width - 1, 1))
+    return windows
 
 
 def _second(key: int) -> tuple[int, int]:
@@ -257,12 +292,12 @@ class SqlSearchIndex:
         with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
             self._page_cache(conn)
             sampled = None
-            matching = self.backend.expand(conn, tree) if tree is not None else None  # same matches
+            matching, documents = self.backend.expand(conn, tree) if tree is not None else (None, {})  # same matches
             if matching is not None:
                 estimate = self._estimate(conn, matching)
                 if estimate.matches > self.exact_limit:
                     dated = filters.date_from is not None or filters.date_before is not None
-                    sampled = self._sampled(conn, matching, conditions, order, limit, offset, estimate, dated)
+                    sampled = self._sampled(conn, matching, conditions, order, limit, offset, estimate, dated, documents)
             total: int | None
             if sampled is not None:
                 (ranked, groups, total), approximate = sampled, True
@@ -354,14 +389,22 @@ class SqlSearchIndex:
     def _sampled(
         self, conn: sa.Connection, tree: Node, conditions: list[sa.ColumnElement[bool]],
         order: str, limit: int, offset: int, estimate: _Estimate, dated: bool = False,
+        documents: dict[str, int] | None = None,
     ) -> tuple[list[Any], list[tuple[str, Any, int]], int] | None:
-        """Many matches: ranking and facet counts from a uniform sample of them (BM25 computed for
-        the sample only), counts scaled by how many of the matches the sample holds; the
+        """Many matches: ranking and facet counts from a sample of them (BM25 computed for the
+        sample only; on SQLite, where passes would iterate LARGE documents, the sample is read from
+        time windows and ranked in Python), counts scaled by how many of the matches it holds; the
         newest-first page is exact (_newest). Returns (page candidates, facet counts, total), or
         None when the sample shows no more than exact_limit matches, or filters leave fewer
         sampled rows than the page needs even in a denser second sample (the caller then
         counts exactly)."""
         needed = limit + offset
+        documents = documents or {}
+        windowed = ranked_here = False
+        if isinstance(self.backend, Fts5Backend):  # what a pass over the matches and BM25's IDF iterate
+            passed_over = max(estimate.matches, self.backend.idf_documents(tree, documents))
+            windowed = passed_over >= LARGE
+            ranked_here = windowed and order == "relevance"
         stride = sample_stride(estimate.matches, self.sample_size)
         if conditions and estimate.pilot and not dated:  # how many of the newest matches pass the filters
             # (not with a date range: the newest matches say nothing about an older period)
@@ -373,7 +416,7 @@ class SqlSearchIndex:
                 stride = sample_stride(round(share * estimate.matches), 4 * needed)
                 if stride <= 2:
                     return None
-        result = self._sample_pass(conn, tree, conditions, order, needed, stride)
+        result = self._sample_pass(conn, tree, conditions, order, needed, stride, windowed, ranked_here)
         kept = next(int(r.n) for r in result if r.facet == "~")  # sampled matches that pass the filters
         # The page must come from the sample (relevance), or the filters leave it thin: fewer
         # sampled rows than the page needs (a selective filter, a deep page) call for a denser one.
@@ -382,7 +425,7 @@ class SqlSearchIndex:
             finer = sample_stride(kept * stride, 4 * needed)  # for about 4 pages of rows
             if finer <= 2 or finer >= stride:
                 return None
-            stride, result = finer, self._sample_pass(conn, tree, conditions, order, needed, finer)
+            stride, result = finer, self._sample_pass(conn, tree, conditions, order, needed, finer, windowed, ranked_here)
             kept = next(int(r.n) for r in result if r.facet == "~")
         # Unfiltered matches: counted (PostgreSQL, few), measured by the sample, or (filters on
         # SQLite) the estimate; they decide whether counting everything would have been cheap.
@@ -394,18 +437,32 @@ class SqlSearchIndex:
         total = round(kept * scale) if conditions else matches
         if order == "relevance":
             ranked = [r for r in result if r.facet == "#"]
+            if ranked_here and isinstance(self.backend, Fts5Backend):  # the sample's rows, ranked here (Bm25)
+                scores = self.backend.bm25(conn, tree, [int(r.id) for r in ranked], documents, stride)
+                best = sorted(scores.items(), key=lambda kv: (kv[1], -kv[0]))[:needed]
+                ranked = [_Ranked(i, s) for i, s in best]
         else:
             ranked = self._newest(conn, tree, conditions, needed, None if conditions else estimate.pilot)
         return ranked, groups, total
 
     def _sample_pass(
         self, conn: sa.Connection, tree: Node, conditions: list[sa.ColumnElement[bool]],
-        order: str, needed: int, stride: int,
+        order: str, needed: int, stride: int, windowed: bool = False, ranked_here: bool = False,
     ) -> list[Any]:
         """One statement over the sampled matches that pass the filters: their number (facet
         "~"), the best `needed` by BM25 ("#", relevance order only) and the six facet counts. The
         filters are applied before BM25 is computed (SQLite flattens the match into the join)."""
-        matched = self.backend.matches(tree, stride, scored=order == "relevance")
+        # `ranked_here`: the caller ranks the sample's rows (Fts5Backend.bm25), as FTS5's bm25()
+        # would first count every phrase's documents over the whole index (once per window).
+        windows = None
+        if windowed:
+            oldest = conn.execute(sa.select(sa.func.min(docs.c.id)).where(docs.c.id >= SEQUENCE_LIMIT)).scalar()
+            newest = conn.execute(sa.select(sa.func.max(docs.c.id))).scalar()
+            if oldest is not None and newest is not None:
+                windows = sample_windows(int(oldest), int(newest), stride)
+            if windows and _burst(conn, windows[1:]):
+                windows = None
+        matched = self.backend.matches(tree, stride, scored=order == "relevance" and not ranked_here, windows=windows)
         sample = (
             sa.select(
                 docs.c.id, sa.cast(matched.c.score, sa.Float).label("score"), docs.c.date,
@@ -426,8 +483,9 @@ class SqlSearchIndex:
         ]
         if order == "relevance":
             ordering = [kept.c.score.asc(), kept.c.date.desc().nulls_last(), kept.c.id.desc()]
-            top = sa.select(kept.c.id, kept.c.score).order_by(*ordering).limit(needed).subquery("top")
-            parts.append(_page_part(top))
+            top = sa.select(kept.c.id, kept.c.score)
+            top = top if ranked_here else top.order_by(*ordering).limit(needed)
+            parts.append(_page_part(top.subquery("top")))
         parts += [
             sa.select(
                 sa.literal(name).label("facet"), sa.cast(kept.c[name], sa.String).label("value"),
@@ -483,6 +541,18 @@ class SqlSearchIndex:
             record=record,
             score=None if score is None else round(-float(score), 6),  # higher is better on both
         )
+
+
+def _burst(conn: sa.Connection, windows: list[tuple[int, int, int]]) -> bool:
+    """Whether a time window holds many times the documents of an average one: a burst (a bulk
+    intake, many posts in a few seconds) that a window sample would count `stride` times over,
+    and whose facet values would crowd the sample, so the caller samples by the modulo instead.
+    (A burst no window meets is missing from the sample, an error no larger than its share.)"""
+    counts = [
+        sa.select(sa.func.count().label("n")).where(docs.c.id.between(first, last)) for first, last, _ in windows
+    ]
+    found = [int(n) for n in conn.execute(sa.union_all(*counts)).scalars()]
+    return max(found) > BURST * sum(found) / len(found) + BURST
 
 
 class _Ranked(NamedTuple):
