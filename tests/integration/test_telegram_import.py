@@ -295,3 +295,44 @@ def test_index_worker_stops_when_the_importer_is_killed(sqlite_archive: Path, tm
     if not stopped:
         os.kill(worker, 9)
     assert stopped
+
+
+def test_media_evidence_is_indexed_by_the_imports_indexer(
+    archive: Path, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored media's evidence documents go to the import's indexer (which may be the worker
+    process), not to the intake's inline indexing on the recording thread."""
+    from hujjat.bootstrap import open_archive
+    from hujjat.intake.telegram import open_export
+    from hujjat.services import intake, telegram_import
+    from hujjat.services.checkpoints import sign_checkpoint
+    from hujjat.services.search import refresh_records
+
+    inline: list[str] = []  # ids the intake indexed itself (the export's own item is; no media should be)
+
+    def inline_refresh(ports: Any, kind: str, record_ids: list[str]) -> int:
+        inline.extend(record_ids)
+        return refresh_records(ports, kind, record_ids)
+
+    monkeypatch.setattr(intake, "refresh_records", inline_refresh)
+    calls: list[tuple[str, list[str], int]] = []
+    opened = open_archive(archive)
+
+    class Recording:
+        def refresh(self, kind: str, record_ids: list[str]) -> None:
+            calls.append((kind, list(record_ids), refresh_records(opened.ports, kind, record_ids)))
+
+        def finish(self) -> None:
+            return None
+
+    try:
+        with open_export(tx.channel_export(tmp_path / "c")) as source:
+            telegram_import.import_export(opened.ports, source, batch_size=3, indexer=Recording())
+        sign_checkpoint(opened.ports)
+    finally:
+        opened.close()
+    stored = {m["item_id"] for p in posts(cli) for m in show(cli, p["id"])["media"] if m["status"] == "stored"}
+    evidence = [(ids, indexed) for kind, ids, indexed in calls if kind == "evidence"]
+    assert len(stored) == 3 and {i for ids, _ in evidence for i in ids} == stored and not stored & set(inline)
+    assert all(indexed == len(ids) for ids, indexed in evidence)  # a document for each
+    assert sum(len(ids) for kind, ids, _ in calls if kind == "post") == 10

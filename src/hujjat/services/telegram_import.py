@@ -11,8 +11,9 @@ Order, for crash safety and speed:
 3. The batch's media go to worker threads at once (services.telegram_media: store the bytes, read
    metadata and fingerprints) and are recorded and linked (`post.media.linked`) after the next
    batch has been parsed, so the workers' I/O and CPU overlap the parsing and post writes.
-4. The committed posts go to the `RecordIndexer` (search), which may work in another process;
-   `import_export` returns only when it has indexed everything.
+4. The committed posts, and the evidence documents of the stored media, go to the `RecordIndexer`
+   (search), which may work in another process; `import_export` returns only when it has indexed
+   everything.
 A run that dies between 2 and 3 is resumed by running it again: unchanged posts whose media were
 never linked get them then. Nothing is counted twice: a re-run reports those posts unchanged.
 """
@@ -24,6 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from itertools import islice
 from typing import Any, Protocol
 
@@ -276,12 +278,13 @@ def import_export(
     local_only: Counter[str] = Counter()
     chats: dict[str, None] = {}
     pending: tuple[str, list[Future[Prepared]]] | None = None  # the previous batch's media, in the workers
+    index_evidence = None if index is None else partial(index.refresh, "evidence")
     many = source.message_total >= PARALLEL_METADATA_MESSAGES
     parallel: AbstractContextManager[None] = ports.metadata.parallel() if many else nullcontext()
     with parallel, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for chunk in _batches(source.records(), batch_size):  # parsing this batch overlaps the media of the last
             if pending is not None:
-                write_media(ports, *pending, summary.media, summary.media_problems)
+                write_media(ports, *pending, summary.media, summary.media_problems, index_evidence)
                 pending = None
             records = [r for r in chunk if isinstance(r, PostRecord)]
             for skipped in (r for r in chunk if isinstance(r, SkippedMessage)):
@@ -303,7 +306,7 @@ def import_export(
             if observer:
                 observer.advance(len(chunk))
         if pending is not None:
-            write_media(ports, *pending, summary.media, summary.media_problems)
+            write_media(ports, *pending, summary.media, summary.media_problems, index_evidence)
     if index is not None:
         index.finish()
     summary.chats = list(chats)

@@ -5,13 +5,15 @@ metadata and fingerprint: the CPU and I/O work) and returns at once, so the reco
 parse and write the next posts meanwhile; `write_media` then records the prepared files with the
 shared intake (`record_blobs`, source_kind "telegram", source = the post id) and links them to
 their posts in one transaction (`post.media.linked`). Placeholders, missing files and refused
-paths are linked as such, without bytes.
+paths are linked as such, without bytes. Given `index_evidence`, the import's indexer (which may
+work in another process) indexes the stored files' evidence documents, instead of `record_blobs`
+on the recording thread.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -58,10 +60,20 @@ def submit_media(
     return [pool.submit(prepare_media, ports, source, post_id, ref) for post_id, ref in work]
 
 
-def _record_media(ports: ArchivePorts, prepared: list[Prepared]) -> list[PostMedia]:
+def _record_media(
+    ports: ArchivePorts, prepared: list[Prepared], index_evidence: Callable[[list[str]], None] | None
+) -> list[PostMedia]:
     """Items and acquisitions for the stored files in one transaction, then the rows with item ids."""
     pending = [p for p in prepared if isinstance(p, tuple)]
-    outcomes = iter(record_blobs(ports, [blob for _, blob in pending])) if pending else iter(())
+    recorded = []
+    if pending:
+        recording = ports if index_evidence is None else replace(ports, search=None)  # indexed below
+        recorded = record_blobs(recording, [blob for _, blob in pending])
+        if index_evidence is not None:
+            fresh = dict.fromkeys(o.item_id for o in recorded if o.new_acquisition and o.item_id)  # as record_blobs
+            if fresh:
+                index_evidence(list(fresh))
+    outcomes = iter(recorded)
     rows: list[PostMedia] = []
     for entry in prepared:
         if isinstance(entry, tuple):
@@ -76,12 +88,17 @@ def _record_media(ports: ArchivePorts, prepared: list[Prepared]) -> list[PostMed
 
 
 def write_media(
-    ports: ArchivePorts, batch_id: str, futures: list[Future[Prepared]], counts: Counter[str], problems: list[dict[str, Any]]
+    ports: ArchivePorts,
+    batch_id: str,
+    futures: list[Future[Prepared]],
+    counts: Counter[str],
+    problems: list[dict[str, Any]],
+    index_evidence: Callable[[list[str]], None] | None = None,
 ) -> None:
     """Record and link one batch's media once its workers are done; tally them in `counts`."""
     if not futures:
         return
-    rows = _record_media(ports, [f.result() for f in futures])
+    rows = _record_media(ports, [f.result() for f in futures], index_evidence)
     with ports.uow() as tx:
         fresh = tx.posts.add_media(rows, ports.clock.now())
         if fresh:
