@@ -337,9 +337,10 @@ def test_time_windows_sample_every_month_in_the_same_proportion() -> None:
     assert sample_windows(oldest, date_key(datetime(2090, 1, 1, tzinfo=UTC), 0), 97) is None  # too many months
 
 
-def test_sqlite_bulk_writes_keep_the_index_in_one_segment(tmp_path: Path) -> None:
+def test_sqlite_bulk_writes_keep_the_index_in_one_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """After a bulk upsert, FTS5 merges its segments into one once the newer ones hold more than
-    a quarter of the pages (Fts5Backend.refresh_statistics); a small addition is left alone."""
+    a quarter of the pages or there are more than MAX_SEGMENTS (Fts5Backend.refresh_statistics);
+    single writes are left alone."""
     archive = init_archive(tmp_path / "archive", actor="tester")
     index = archive.ports.search
     assert index is not None
@@ -356,8 +357,18 @@ def test_sqlite_bulk_writes_keep_the_index_in_one_segment(tmp_path: Path) -> Non
             for n in range(1500)
         ])
         assert segments() == 1
-    index.upsert(SearchDocument("post", "one", "рейд", language="ru"))  # not a bulk write
-    assert segments() == 2
+    for n in range(3):  # not bulk writes: left as they are
+        index.upsert(SearchDocument("post", f"one{n}", "рейд", language="ru"))
+    assert segments() > 1
+
+    def small_bulk(part: str) -> None:  # 1,000 short posts: far less than a quarter of the pages
+        index.upsert_many([SearchDocument("post", f"{part}{n}", f"рейд слово{n}", language="ru") for n in range(1000)])
+
+    small_bulk("c")
+    assert 1 < segments() <= backends.MAX_SEGMENTS
+    monkeypatch.setattr(backends, "MAX_SEGMENTS", segments() - 1)
+    small_bulk("d")  # one segment more than the limit now
+    assert segments() == 1
     assert index.search("слово1499").total == 3
     archive.close()
 

@@ -135,7 +135,7 @@ class Bm25:
         plain, other, phrases = self.plain, self.other, self.phrases
         vocabulary = frozenset(plain)
         rows: list[tuple[int, int, list[tuple[int, int]]]] = []  # (id, length, [(phrase, occurrences)])
-        for key, text in texts:  # about 3 µs a row: the set and list operations run in C
+        for key, text in texts:  # about 5 µs a row: the set and list operations run in C
             words = text.split()
             found = [(n, words.count(w)) for w in vocabulary.intersection(words) for n in plain[w]]
             if other:
@@ -176,6 +176,7 @@ def _varints(data: bytes) -> Iterable[int]:
 
 
 MAX_EXPANSION = 32  # a prefix covering more index terms than this stays a prefix
+MAX_SEGMENTS = 4  # FTS5 segments a bulk write leaves before it merges them all (Fts5Backend.refresh_statistics)
 _LAST_CHAR = "\U0010ffff"  # sorts (as UTF-8 bytes, as FTS5 orders terms) after any continuation
 
 
@@ -285,15 +286,15 @@ class Fts5Backend:
             conn.execute(sa.text("INSERT INTO search_fts(rowid, terms) VALUES (:id, :terms)"), list(rows))
 
     def refresh_statistics(self, conn: sa.Connection) -> None:
-        """After a bulk write: merge the index into one segment (FTS5 'optimize') once the other
-        segments hold more than a quarter of its pages. Every statement sets up an iterator per
-        term in every segment and streams their merge: at 1,000,000 documents in 17 segments a
-        pass over a common word cost 1.5 times, and seeking to a date range 10 times, what it
-        costs in one (optimize: 6 s). Self-limiting: the merged segment grows by a third or more
-        between merges, so their total cost stays a few times that of the last one. (The plans,
-        FTS5 first and documents by rowid, do not depend on statistics.)"""
+        """After a bulk write: merge the index into one segment (FTS5 'optimize') once it has more
+        than MAX_SEGMENTS, or the others hold more than a quarter of the largest one's pages. Every
+        statement sets up an iterator per term in every segment (the smallest too) and merges
+        them: at 1,000,000 documents a pass over a common word cost 1.5 times, seeking to a date
+        range 10 times, and the bench's common words 1.3 times what they cost in one segment
+        (optimize: 6 s). With FTS5's automerge the count passes MAX_SEGMENTS every 7 bulk writes
+        or so. (The plans, FTS5 first and documents by rowid, do not depend on statistics.)"""
         sizes = [int(n) for n in conn.execute(sa.text("SELECT max(pgno) FROM search_fts_idx GROUP BY segid")).scalars()]
-        if len(sizes) > 1 and 4 * max(sizes) < 3 * sum(sizes):
+        if len(sizes) > MAX_SEGMENTS or (len(sizes) > 1 and 4 * max(sizes) < 3 * sum(sizes)):
             conn.execute(sa.text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
 
     def delete_terms(self, conn: sa.Connection, ids: Sequence[int]) -> None:
