@@ -25,8 +25,8 @@ BACKLOG = 2048  # uvicorn's default
 
 
 def balanced_sockets_supported() -> bool:
-    """SO_REUSEPORT spreads connections over the sockets only on Linux (the BSDs give them all
-    to one socket)."""
+    """SO_REUSEPORT spreads connections over the sockets only on Linux (on the BSDs and macOS one
+    socket gets them all). Linux lets only processes of the same user join a port's group."""
     return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
