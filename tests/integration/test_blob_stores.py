@@ -459,14 +459,14 @@ def _direct_writes(monkeypatch: pytest.MonkeyPatch, refuse_after: int | None = N
 def test_local_store_writes_around_the_page_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refuse_after: int | None
 ) -> None:
-    """A local store made with `direct` copies a file with O_DIRECT writes of whole blocks and
+    """A local store copies a file of at least `direct_from` bytes with O_DIRECT writes of whole blocks and
     writes the partial last block buffered; a filesystem that refuses direct writes (at once or
     mid-way) gets the rest buffered. The object holds exactly the bytes, whatever the path taken."""
     writes = _direct_writes(monkeypatch, refuse_after)
     data = os.urandom(2 * MiB + 12345)  # two whole buffers, then a tail that is not whole blocks
     source = tmp_path / "photo.bin"
     source.write_bytes(data)
-    store = LocalFolderStore(tmp_path / "store", direct=True)
+    store = LocalFolderStore(tmp_path / "store", direct_from=0)
     with source.open("rb", buffering=0) as handle:
         staged = store.stage(handle)
     [blob] = store.publish([staged])
@@ -480,6 +480,42 @@ def test_local_store_writes_around_the_page_cache(
         if refuse_after is not None:
             expected = [(MiB, True), (MiB, False), (12345, False)]
         assert writes == expected
+
+
+def test_each_size_of_file_gets_its_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file that fits one buffer is read and written through this thread's reused buffers
+    (buffered, no kernel copy); a larger one is copied by the kernel; one of `direct_from` bytes
+    or more is written with O_DIRECT where the filesystem takes it. Every object holds exactly
+    its bytes, and a thread's buffers serve file after file."""
+    from hujjat.adapters.blobs import common
+
+    writes = _direct_writes(monkeypatch)
+    kernel: list[int] = []
+    real_copy = os.copy_file_range
+
+    def counting(src: int, dst: int, count: int, *args: object) -> int:
+        kernel.append(count)
+        return real_copy(src, dst, count, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(common.os, "copy_file_range", counting)
+    store = LocalFolderStore(tmp_path / "store", direct_from=2 * MiB)
+    sizes = {"photo": 600_000, "other photo": 700_001, "large": MiB + 5, "video": 2 * MiB + 12345}
+    for name, size in sizes.items():
+        data = os.urandom(size)
+        source = tmp_path / name
+        source.write_bytes(data)
+        writes.clear()
+        kernel.clear()
+        with source.open("rb", buffering=0) as handle:
+            [blob] = store.publish([store.stage(handle)])
+        with store.open(blob.sha256) as stored:
+            assert stored.read() == data and blob.sha256 == hashlib.sha256(data).hexdigest(), name
+        if name.endswith("photo"):
+            assert not kernel and writes == [(size, False)], name
+        elif name == "large":
+            assert kernel and not writes
+        else:  # direct where this filesystem takes O_DIRECT, else copied by the kernel
+            assert (not kernel and writes[0] == (MiB, True)) or (kernel and not writes)
 
 
 def test_files_the_kernel_reports_empty_are_read_instead(tmp_path: Path) -> None:

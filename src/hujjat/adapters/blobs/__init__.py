@@ -21,13 +21,10 @@ def open_store(
     base_dir: Path,
     endpoint_url: str | None = None,
     region: str | None = None,
-    *,
-    direct: bool = False,
 ) -> BlobStore:
     """The store `spec` names: a folder path (relative to `base_dir`) or `s3://bucket[/prefix]`.
 
-    `endpoint_url` and `region` apply to S3 only (e.g. a MinIO server's URL); `direct` to the local
-    folder only (LocalFolderStore)."""
+    `endpoint_url` and `region` apply to S3 only (e.g. a MinIO server's URL)."""
     spec = spec.strip()
     if not spec:
         raise ArchiveError("the blob store setting is empty: give a folder or s3://bucket/prefix")
@@ -41,4 +38,4 @@ def open_store(
         from hujjat.adapters.blobs.s3 import S3Store
 
         return S3Store(bucket, prefix, endpoint_url=endpoint_url, region=region)
-    return LocalFolderStore((Path(base_dir) / Path(spec).expanduser()).absolute(), direct=direct)
+    return LocalFolderStore((Path(base_dir) / Path(spec).expanduser()).absolute())

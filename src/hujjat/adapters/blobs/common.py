@@ -91,32 +91,55 @@ os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def copy_hashing(
-    source: BinaryIO, dest_fd: int, progress: ProgressCallback | None, *, direct: bool = False
+    source: BinaryIO, dest_fd: int, progress: ProgressCallback | None, *, direct_from: int | None = None
 ) -> tuple[str, int]:
     """Copy `source` to the open file descriptor in CHUNK_SIZE steps, hashing on the way; return
-    (sha256 hex, size). With `direct`, the copy bypasses the page cache where it can (see
-    _copy_direct): for a store whose copy is only read again for a few header bytes.
+    (sha256 hex, size). A regular file of at least `direct_from` bytes is written around the page
+    cache where the filesystem allows (see _copy_direct).
 
-    One pass over the bytes, in two reused buffers (no per-chunk allocation or page faults).
-    hashlib, os.write and file reads all release the GIL, so each chunk is hashed on a worker
-    thread while the main thread writes it and reads the next one into the other buffer: a large
-    file uses two cores. `progress` receives the number of bytes just stored after each chunk
-    (an increment, not a total).
+    One pass over the bytes, in this thread's two reused buffers (no per-chunk allocation or page
+    faults). hashlib, os.write and file reads all release the GIL, so each chunk is hashed on a
+    worker thread while this thread writes it and reads the next one into the other buffer: a
+    large file uses two cores. `progress` receives the number of bytes just stored after each
+    chunk (an increment, not a total).
 
-    A regular file is copied by the kernel instead (see _copy_by_kernel)."""
-    copied = _copy_direct(source, dest_fd, progress) if direct else None
-    if copied is None:
-        copied = _copy_by_kernel(source, dest_fd, progress)
+    Which copy a file gets, by its size (measured on the 2 GiB ingest bench, bench/RESULTS.md):
+    - at most one buffer (a photo): read into the reused buffer, hashed here, written buffered.
+      It is read back at once for its metadata (from the page cache), and a direct write would be
+      one synchronous disk write per file. Before, such files went through copy_file_range and
+      were read back into a fresh bytes object to be hashed: an extra allocation per file.
+    - at least `direct_from` (a video): direct writes, so no page cache is filled with bytes only
+      a few headers of which are read again (filling fresh pages cost this VM 1.5-2.5 s of system
+      time per GiB, more than the copy itself).
+    - otherwise, or where O_DIRECT is refused: copied by the kernel (_copy_by_kernel).
+    """
+    size = _regular_size(source)
+    copied = None
+    if size is not None and size > CHUNK_SIZE:
+        if direct_from is not None and size >= direct_from:
+            copied = _copy_direct(source, dest_fd, progress)
+        if copied is None:
+            copied = _copy_by_kernel(source, dest_fd, progress)
     if copied is not None:
         return copied
     readinto = getattr(source, "readinto", None)
     if readinto is None:
         return _copy_hashing_by_read(source, dest_fd, progress)
-    buffers = (bytearray(CHUNK_SIZE), bytearray(CHUNK_SIZE))
-    views = (memoryview(buffers[0]), memoryview(buffers[1]))
     return _hash_while_writing(
-        lambda buffer: int(readinto(buffer) or 0), views, lambda chunk: _write_all(dest_fd, chunk), progress
+        lambda buffer: int(readinto(buffer) or 0), _thread_buffers(), lambda chunk: _write_all(dest_fd, chunk), progress
     )
+
+
+def _regular_size(source: BinaryIO) -> int | None:
+    """The size of the regular file behind `source`, or None (a pipe, a buffer, no descriptor)."""
+    fileno = getattr(source, "fileno", None)
+    if fileno is None:
+        return None
+    try:
+        status = os.fstat(int(fileno()))
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
 def _hash_while_writing(
@@ -158,7 +181,7 @@ def _hash_while_writing(
 
 
 DIRECT_ALIGN = 4096  # O_DIRECT wants offsets, lengths and buffer addresses aligned to the block size
-_direct_buffers = threading.local()
+_thread_local = threading.local()
 
 
 def _copy_direct(source: BinaryIO, dest_fd: int, progress: ProgressCallback | None) -> tuple[str, int] | None:
@@ -186,12 +209,12 @@ def _copy_direct(source: BinaryIO, dest_fd: int, progress: ProgressCallback | No
 
 
 def _thread_buffers() -> tuple[memoryview, memoryview]:
-    """This thread's two CHUNK_SIZE buffers (anonymous mmaps are page-aligned), made once: fresh
-    memory per file would cost a page fault per 4 KiB."""
-    views: tuple[memoryview, memoryview] | None = getattr(_direct_buffers, "views", None)
+    """This thread's two CHUNK_SIZE buffers (anonymous mmaps are page-aligned, as direct writes
+    need), made once: fresh memory per file would cost a page fault per 4 KiB."""
+    views: tuple[memoryview, memoryview] | None = getattr(_thread_local, "views", None)
     if views is None:
         views = (memoryview(mmap.mmap(-1, CHUNK_SIZE)), memoryview(mmap.mmap(-1, CHUNK_SIZE)))
-        _direct_buffers.views = views
+        _thread_local.views = views
     return views
 
 

@@ -37,6 +37,8 @@ from hujjat.domain.evidence import StoredBlob
 from hujjat.ports import ProgressCallback, StagedBlob
 
 OBJECT_MODE = 0o444
+DIRECT_FROM = 8 << 20
+"""Files of at least this size are written with O_DIRECT by default (a video, not a photo)."""
 # Errors os.link gives on filesystems without hard links (some FUSE, SMB and FAT mounts).
 _NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.ENOSYS, errno.EMLINK}
 
@@ -57,13 +59,14 @@ def _fsync_dir(folder: Path) -> None:
 class LocalFolderStore:
     """A `BlobStore` in a folder of the local filesystem."""
 
-    def __init__(self, root: Path, *, direct: bool = False) -> None:
-        """`direct`: copy files around the page cache (blobs.common._copy_direct). Off by default:
-        it cut a 2 GiB ingest's CPU time (system 6.7 -> 2.6 s) but not its wall time on this VM's
-        disk, where synchronous direct writes ran 1.5-3x slower than the kernel's write-back in
-        exclusive bench runs (bench/RESULTS.md), and fingerprinting then re-reads from the disk."""
+    def __init__(self, root: Path, *, direct_from: int | None = DIRECT_FROM) -> None:
+        """`direct_from`: files of at least this many bytes are written around the page cache
+        (blobs.common.copy_hashing); None: never. Videos, not photos: a photo is read back at
+        once for its metadata, and one synchronous disk write per small file ran 1.5-3x slower
+        than the kernel's write-back on this VM (bench/RESULTS.md), while a large file's direct
+        writes spare the system time of filling the page cache with it."""
         self.root = Path(root)
-        self.direct = direct
+        self.direct_from = direct_from
         self.objects = self.root / "objects"
         self._objects = os.fspath(self.objects)
         self._folders: set[str] = set()  # fan-out folders this process made or saw: not checked again
@@ -116,7 +119,7 @@ class LocalFolderStore:
         temp, fd = open_temp(self.temp_dir)
         try:
             try:
-                sha256, size = copy_hashing(source, fd, progress, direct=self.direct)
+                sha256, size = copy_hashing(source, fd, progress, direct_from=self.direct_from)
                 if durable:
                     os.fsync(fd)
                 else:  # durable with its batch's syncfs: start the write-out now
