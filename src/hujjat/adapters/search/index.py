@@ -10,7 +10,9 @@ and the page (BM25 order) and the six facet counts come from it: exact. Above it
 facets come from a uniform sample of about `sample_size` matches (BM25 is computed for those
 only), counts are scaled and the results are marked approximate; the total stays exact when no
 filter applies. A newest-first page is exact at any size on SQLite, where document ids are date
-keys (date_key) so FTS5 streams matches newest first and stops after the page.
+keys (date_key) so FTS5 streams matches newest first and stops after the page. On SQLite a word
+whose passes would iterate LARGE documents is sampled by time windows (sample_windows) that FTS5
+seeks to, and the sample is ranked in Python (backends.Bm25).
 """
 
 from __future__ import annotations
