@@ -404,9 +404,8 @@ class SqlSearchIndex:
         documents = documents or {}
         windowed = ranked_here = False
         if isinstance(self.backend, Fts5Backend):  # what a pass over the matches and BM25's IDF iterate
-            passed_over = max(estimate.matches, self.backend.idf_documents(tree, documents))
-            windowed = passed_over >= LARGE
-            ranked_here = windowed and order == "relevance"
+            windowed = estimate.matches >= LARGE
+            ranked_here = order == "relevance" and (windowed or self.backend.idf_documents(tree, documents) >= LARGE)
         stride = sample_stride(estimate.matches, self.sample_size)
         if conditions and estimate.pilot and not dated:  # how many of the newest matches pass the filters
             # (not with a date range: the newest matches say nothing about an older period)
@@ -414,8 +413,8 @@ class SqlSearchIndex:
                 sa.select(sa.func.count()).select_from(docs).where(docs.c.id.in_(estimate.pilot), *conditions)
             ).scalar_one()
             share = max(int(passed), 0.5) / len(estimate.pilot)
-            if share * estimate.matches / stride < 4 * needed:  # a selective filter: sample densely at once
-                stride = sample_stride(round(share * estimate.matches), 4 * needed)
+            if share * estimate.matches / stride < 2 * needed:  # a selective filter: sample densely at once
+                stride = sample_stride(round(share * estimate.matches), 2 * needed)
                 if stride <= 2:
                     return None
         result = self._sample_pass(conn, tree, conditions, order, needed, stride, windowed, ranked_here)
