@@ -156,7 +156,7 @@ def test_interrupted_import_resumes_without_double_counting(
     archive = open_archive(sqlite_archive)
     try:
         with open_export(export) as source, pytest.raises(RuntimeError, match="killed"):
-            telegram_import.import_export(archive.ports, source, batch_size=3, media_depth=1)  # media batch by batch
+            telegram_import.import_export(archive.ports, source, batch_size=3)
         monkeypatch.setattr(telegram_import, "write_media", real)
         with open_export(export) as source:
             resumed = telegram_import.import_export(archive.ports, source, batch_size=3).as_dict()

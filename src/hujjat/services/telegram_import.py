@@ -9,9 +9,8 @@ Order, for crash safety and speed:
    entries: one `post.added` entry listing every post of the batch with its content hash (subject:
    the batch id each post row names), one `post.edited` entry per edit (subject: the post).
 3. The batch's media go to worker threads at once (services.telegram_media: store the bytes, read
-   metadata and fingerprints) and are recorded and linked (`post.media.linked`) when `media_depth`
-   later batches have been parsed (default 2), so the workers' I/O and CPU overlap the parsing and
-   post writes, and the recording thread seldom waits for a batch's slowest file.
+   metadata and fingerprints) and are recorded and linked (`post.media.linked`) after the next
+   batch has been parsed, so the workers' I/O and CPU overlap the parsing and post writes.
 4. The committed posts, and the evidence documents of the stored media, go to the `RecordIndexer`
    (search), which may work in another process; `import_export` returns only when it has indexed
    everything.
@@ -20,7 +19,7 @@ never linked get them then. Nothing is counted twice: a re-run reports those pos
 """
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -39,7 +38,6 @@ from hujjat.services.search import refresh_records
 from hujjat.services.telegram_media import Prepared, submit_media, write_media
 
 BATCH = 500
-MEDIA_DEPTH = 2
 PARALLEL_METADATA_MESSAGES = 1_000
 """From this many messages on (a tenth of them with media, typically), the media's metadata is read
 in a child process (MetadataReader.parallel), off the recording thread's interpreter lock."""
@@ -257,7 +255,6 @@ def import_export(
     workers: int = 2,
     search_index: bool = True,
     indexer: RecordIndexer | None = None,
-    media_depth: int = MEDIA_DEPTH,
 ) -> TelegramImportSummary:
     """Import every message of `source`; safe to re-run (idempotent, resumes an interrupted run).
     New and edited posts go into the search index batch by batch (through `indexer`, inline by
@@ -280,14 +277,15 @@ def import_export(
     record_repairs: Counter[str] = Counter()
     local_only: Counter[str] = Counter()
     chats: dict[str, None] = {}
-    pending: deque[tuple[str, list[Future[Prepared]]]] = deque()  # earlier batches' media, in the workers
+    pending: tuple[str, list[Future[Prepared]]] | None = None  # the previous batch's media, in the workers
     index_evidence = None if index is None else partial(index.refresh, "evidence")
     many = source.message_total >= PARALLEL_METADATA_MESSAGES
     parallel: AbstractContextManager[None] = ports.metadata.parallel() if many else nullcontext()
     with parallel, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for chunk in _batches(source.records(), batch_size):  # parsing this batch overlaps the media of the last
-            while len(pending) >= max(1, media_depth):
-                write_media(ports, *pending.popleft(), summary.media, summary.media_problems, index_evidence)
+            if pending is not None:
+                write_media(ports, *pending, summary.media, summary.media_problems, index_evidence)
+                pending = None
             records = [r for r in chunk if isinstance(r, PostRecord)]
             for skipped in (r for r in chunk if isinstance(r, SkippedMessage)):
                 summary.posts["skipped"] += 1
@@ -296,7 +294,7 @@ def import_export(
             _collect_repairs(records, record_repairs, local_only)
             batch = _plan_batch(ports, records, export_sha, export_item)
             if batch.media_work:  # the workers store and read the files while the posts are written
-                pending.append((batch.id, submit_media(ports, source, batch.media_work, pool)))
+                pending = (batch.id, submit_media(ports, source, batch.media_work, pool))
             _write_posts(ports, batch, export_sha)
             if index is not None and (batch.new or batch.edited):
                 index.refresh("post", [p.id for p in batch.new] + [p.id for p, _ in batch.edited])
@@ -307,8 +305,8 @@ def import_export(
             summary.posts["unchanged"] += len(records) - len(batch.new) - len(batch.edited)
             if observer:
                 observer.advance(len(chunk))
-        while pending:
-            write_media(ports, *pending.popleft(), summary.media, summary.media_problems, index_evidence)
+        if pending is not None:
+            write_media(ports, *pending, summary.media, summary.media_problems, index_evidence)
     if index is not None:
         index.finish()
     summary.chats = list(chats)
