@@ -120,3 +120,18 @@ def test_approximate_counts_are_labelled(archive: Path, cli) -> None:
     assert json.loads(cli("search", "номер 17", "--json").out)["approximate"] is False
     text = cli("search", "облава")
     assert text.code == 0 and "about " in text.out and "sample" in text.out
+
+
+def test_text_with_nul_bytes_is_added_and_found(archive: Path, cli, tmp_path: Path) -> None:
+    """A NUL past the first 64 KiB (detection reads no further: the file is text/plain).
+    PostgreSQL text cannot hold U+0000: the index copy drops it, the stored blob keeps every byte."""
+    note = tmp_path / "log.txt"
+    data = b"Detained near Vahdat.\n" + b"-" * 70_000 + b"at the\x00checkpoint\x00 of Rasht\n"
+    note.write_bytes(data)
+    result = cli("add", str(note), "--json")
+    assert result.code == 0, result.err
+    for word in ("Vahdat", "checkpoint", "Rasht"):
+        found = json.loads(cli("search", word, "--json").out)
+        assert found["total"] == 1 and found["results"][0]["kind"] == "evidence", word
+        assert found["results"][0]["record"]["media_type"] == "text/plain"
+    assert data in [p.read_bytes() for p in archive.rglob("*") if p.is_file() and p.stat().st_size == len(data)]

@@ -281,6 +281,10 @@ class Fts5Backend:
             .subquery("n")
         )
 
+    def storable(self, text: str) -> str:
+        """SQLite text holds any character."""
+        return text
+
     def write_terms(self, conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             conn.execute(sa.text("INSERT INTO search_fts(rowid, terms) VALUES (:id, :terms)"), list(rows))
@@ -368,6 +372,11 @@ class PostgresBackend:
             .where(self._tsv.op("@@")(self._query(tree, "ts_newest")))
             .subquery("n")
         )
+
+    def storable(self, text: str) -> str:
+        """PostgreSQL text cannot hold U+0000 (a text file may have NULs past the bytes its type
+        is detected from): the index copy drops them (the terms, computed before, still split there)."""
+        return text.replace("\x00", "")
 
     def write_terms(self, conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
         if rows:

@@ -163,7 +163,8 @@ class SqlSearchIndex:
         if record.get("text") == doc.text:  # stored once, put back when read
             record.pop("text")
             record[_TEXT_IS_BODY] = True
-        text = {"title": doc.title, "body": doc.text, "record": record, "indexed_at": now}
+        title = doc.title and self.backend.storable(doc.title)
+        text = {"title": title, "body": self.backend.storable(doc.text), "record": record, "indexed_at": now}
         return row, text, terms
 
     def upsert(self, document: SearchDocument) -> None:
