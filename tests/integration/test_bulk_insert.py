@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from hujjat.adapters.db.bulk import insert_many
+from hujjat.adapters.db import bulk
+from hujjat.adapters.db.bulk import insert_absent_many, insert_many
 from hujjat.adapters.db.engine import create_db_engine
 
 meta = sa.MetaData()
@@ -30,6 +31,8 @@ def _table(name: str) -> sa.Table:
 
 
 by_core, by_bulk = _table("bulk_core"), _table("bulk_many")
+keyed = _table("bulk_keyed")
+keyed.append_constraint(sa.UniqueConstraint("key"))
 
 ROWS: list[dict[str, Any]] = [
     {"key": "A", "big": 9882011936, "at": datetime(2023, 11, 15, 6, 0, tzinfo=UTC), "doc": [{"type": "hashtag", "text": "#Херсон"}], "text": "raid — 😢"},
@@ -64,3 +67,19 @@ def test_insert_many_stores_what_core_insert_stores(engine: sa.Engine) -> None:
 def test_insert_many_names_unknown_columns(engine: sa.Engine) -> None:
     with engine.begin() as conn, pytest.raises(KeyError, match="no column"):
         insert_many(conn, by_bulk, [{"key": "A", "colour": "red"}])
+
+
+def test_insert_absent_many_skips_present_keys_and_stores_what_core_stores(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "MAX_PARAMETERS", 12)  # two rows a statement: the batch spans statements
+    with engine.begin() as conn:
+        conn.execute(by_core.insert(), ROWS)
+        assert sorted(insert_absent_many(conn, keyed, ["key"], "key", ROWS[:2])) == ["A", "B"]
+        again = [{**ROWS[0], "text": "not stored"}, ROWS[2], {**ROWS[1], "big": 7}]
+        assert insert_absent_many(conn, keyed, ["key"], "key", again) == ["C"]
+        assert insert_absent_many(conn, keyed, ["key"], "key", []) == []
+    with engine.connect() as conn:
+        columns = ("key", "big", "at", "doc", "text")
+        read = {t.name: conn.execute(sa.select(*(t.c[c] for c in columns)).order_by(t.c.key)).all() for t in (by_core, keyed)}
+    assert read["bulk_keyed"] == read["bulk_core"]

@@ -17,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+# parameters in one statement: SQLite (3.32+) binds up to 32,766, PostgreSQL 65,535
+MAX_PARAMETERS = 30_000
 
 Processor = Callable[[Any], Any]
 _Plan = tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]], list[tuple[int, Processor]]]
@@ -50,6 +52,20 @@ def _plan(dialect: sa.Dialect, table: sa.Table, names: tuple[str, ...]) -> _Plan
     return plan
 
 
+def _values(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Each row's values in the statement's column order, through the columns' bind processors."""
+    _, row_of, processors = plan
+    if not processors:
+        return [row_of(row) for row in rows]
+    values: list[tuple[Any, ...]] = []
+    for row in rows:
+        converted = list(row_of(row))
+        for index, processor in processors:
+            converted[index] = processor(converted[index])
+        values.append(tuple(converted))
+    return values
+
+
 def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT `rows` (dictionaries with the same keys, column names of `table`) in one executemany.
     Dialects with another parameter style go through SQLAlchemy's own insert."""
@@ -58,14 +74,31 @@ def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
     if conn.dialect.paramstyle not in _PLACEHOLDERS:
         conn.execute(table.insert(), list(rows))
         return
-    sql, row_of, processors = _plan(conn.dialect, table, tuple(rows[0]))
-    values: list[tuple[Any, ...]] = []
-    for row in rows:
-        if processors:
-            converted = list(row_of(row))
-            for index, processor in processors:
-                converted[index] = processor(converted[index])
-            values.append(tuple(converted))
-        else:
-            values.append(row_of(row))
-    conn.exec_driver_sql(sql, values)
+    plan = _plan(conn.dialect, table, tuple(rows[0]))
+    conn.exec_driver_sql(plan[0], _values(plan, rows))
+
+
+def insert_absent_many(
+    conn: sa.Connection, table: sa.Table, unique: Sequence[str], returning: str, rows: Sequence[dict[str, Any]]
+) -> list[Any]:
+    """INSERT ... ON CONFLICT (`unique`) DO NOTHING RETURNING `returning` of `rows` (same keys,
+    column names of `table`), as multi-row VALUES statements of positional parameters: what
+    SQLAlchemy's insertmanyvalues sends for an insert with RETURNING, without its per-row parameter
+    dictionaries. SQLite 3.35+ and PostgreSQL. Returns the `returning` values of the rows that
+    went in (skipped rows return nothing)."""
+    if not rows:
+        return []
+    if conn.dialect.paramstyle not in _PLACEHOLDERS:
+        raise NotImplementedError(f"unsupported parameter style {conn.dialect.paramstyle}")
+    plan = _plan(conn.dialect, table, tuple(rows[0]))
+    quote = conn.dialect.identifier_preparer.quote
+    head, _, markers = plan[0].partition(" VALUES ")
+    tail = f" ON CONFLICT ({', '.join(quote(c) for c in unique)}) DO NOTHING RETURNING {quote(returning)}"
+    per_statement = max(1, MAX_PARAMETERS // len(rows[0]))
+    values = _values(plan, rows)
+    went_in: list[Any] = []
+    for start in range(0, len(values), per_statement):
+        part = values[start : start + per_statement]
+        sql = head + " VALUES " + ", ".join(markers for _ in part) + tail
+        went_in.extend(row[0] for row in conn.exec_driver_sql(sql, tuple(v for row in part for v in row)))
+    return went_in

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hujjat.adapters.db.accounts_repository import SqlAccountRepository
+from hujjat.adapters.db.bulk import insert_absent_many, insert_many
 from hujjat.adapters.db.capture_repository import SqlCaptureRepository
 from hujjat.adapters.db.dedup_repository import SqlFingerprintRepository
 from hujjat.adapters.db.field_cipher import CUSTODY_LABEL, cipher_of
@@ -46,30 +46,14 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def insert_absent(conn: sa.Connection, table: sa.Table, unique: list[str], rows: list[dict[str, Any]]) -> set[Any]:
-    """INSERT ... ON CONFLICT DO NOTHING of many rows in one statement (SQLAlchemy's
-    insertmanyvalues), on SQLite and PostgreSQL: safe against concurrent writers (PostgreSQL waits
-    for the other transaction, then skips). Returns the values of `unique[0]` of the rows that went
-    in. Rows must not repeat a key among themselves (callers keep the first)."""
-    if not rows:
-        return set()
-    stmt = _insert_if_absent_statement(conn.dialect.name, table, tuple(unique))
-    # rowcount is unreliable here (psycopg reports -1); RETURNING says exactly which rows went in.
-    return {row[0] for row in conn.execute(stmt, rows)}
-
-
-@functools.cache
-def _insert_if_absent_statement(dialect: str, table: sa.Table, unique: tuple[str, ...]) -> Any:
-    """Built once per table: the values come as parameters, so SQLAlchemy's compiled cache serves
-    every call (building a statement with `.values(...)` each time cost more than executing it)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c[unique[0]])
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c[unique[0]])
-    raise NotImplementedError(f"unsupported database dialect {dialect}")
+    """INSERT ... ON CONFLICT DO NOTHING of many rows in multi-row statements (bulk.insert_absent_many),
+    on SQLite and PostgreSQL: safe against concurrent writers (PostgreSQL waits for the other
+    transaction, then skips). Returns the values of `unique[0]` of the rows that went in (RETURNING
+    says exactly which: psycopg's rowcount is -1 here). Rows must not repeat a key among themselves
+    (callers keep the first)."""
+    if conn.dialect.name not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"unsupported database dialect {conn.dialect.name}")
+    return set(insert_absent_many(conn, table, unique, unique[0], rows))
 
 
 def _item(row: Any) -> EvidenceItem:
@@ -243,12 +227,13 @@ class SqlItemRepository:
         self.add_metadata_many([(item_id, record)], at)
 
     def add_metadata_many(self, records: Sequence[tuple[str, MetadataRecord]], at: datetime) -> None:
-        """Store each (item id, record), in one executemany."""
+        """Store each (item id, record), in one positional executemany (bulk.insert_many)."""
         if not records:
             return
         seal_json = cipher_of(self.conn).seal_json
-        self.conn.execute(
-            item_metadata.insert(),
+        insert_many(
+            self.conn,
+            item_metadata,
             [
                 {
                     "item_id": item_id,
@@ -322,7 +307,7 @@ class SqlCustodyRepository:
         try:
             yield
             if self._pending:
-                self.conn.execute(custody_entries.insert(), self._pending)
+                insert_many(self.conn, custody_entries, self._pending)
         finally:
             self._pending = None
 
