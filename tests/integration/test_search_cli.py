@@ -135,3 +135,25 @@ def test_text_with_nul_bytes_is_added_and_found(archive: Path, cli, tmp_path: Pa
         assert found["total"] == 1 and found["results"][0]["kind"] == "evidence", word
         assert found["results"][0]["record"]["media_type"] == "text/plain"
     assert data in [p.read_bytes() for p in archive.rglob("*") if p.is_file() and p.stat().st_size == len(data)]
+
+
+def test_intake_batch_indexes_every_name_of_new_and_known_items(archive: Path, cli, tmp_path: Path) -> None:
+    """An intake batch builds the documents of the items it created from what it recorded and
+    reads back the items it only acquired again: both carry every name they were added under."""
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "samarqand.txt").write_text("known before", encoding="utf-8")
+    assert cli("add", str(first)).code == 0
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "bukhara.txt").write_text("known before", encoding="utf-8")  # the same bytes again
+    (second / "termez.txt").write_text("new in this batch", encoding="utf-8")
+    (second / "navoiy.txt").write_text("new in this batch", encoding="utf-8")  # twice in one batch
+    assert cli("add", str(second), "--note", "second visit").code == 0
+    known = json.loads(cli("search", "bukhara", "--json").out)
+    assert known["total"] == 1 and sorted(known["results"][0]["record"]["names"]) == ["bukhara.txt", "samarqand.txt"]
+    assert known["results"][0]["record"]["notes"] == ["second visit"]
+    assert json.loads(cli("search", "samarqand", "--json").out)["total"] == 1
+    new = json.loads(cli("search", "termez", "--json").out)
+    assert new["total"] == 1 and new["results"][0]["record"]["names"] == ["navoiy.txt", "termez.txt"]
+    assert json.loads(cli("search", "navoiy second visit", "--json").out)["total"] == 1

@@ -28,7 +28,7 @@ from hujjat.ports import ProgressCallback, StagedBlob, StagingBlobStore, Transac
 from hujjat.services.context import ArchivePorts
 from hujjat.services.dedup import compute_fingerprint, record_fingerprints, wants_fingerprint
 from hujjat.services.file_walk import Candidate, Skip, walk
-from hujjat.services.search import refresh_records
+from hujjat.services.search import refresh_evidence
 
 
 class FileChangedWhileReading(OSError):
@@ -307,13 +307,21 @@ def record_blobs(ports: ArchivePorts, batch: list[PreparedBlob]) -> list[IntakeO
     recorded: dict[int, IntakeOutcome] = {}
     followups: list[tuple[EvidenceItem, bool, bool, PreparedBlob]] = []
     kept = [index for index in range(len(batch)) if index not in failed]
+    acquired: dict[str, list[Acquisition]] = {}  # the batch's new acquisitions, by item
     with ports.uow() as tx, tx.custody.deferred():
-        for index, (outcome, item, created) in zip(kept, _record_batch(ports, tx, [batch[i] for i in kept]), strict=True):
+        recorded_batch = _record_batch(ports, tx, [batch[i] for i in kept])
+        for index, (outcome, item, created, acquisition) in zip(kept, recorded_batch, strict=True):
             recorded[index] = outcome
             followups.append((item, created, outcome.new_acquisition, batch[index]))
+            if outcome.new_acquisition:
+                acquired.setdefault(item.id, []).append(acquisition)
     if ports.search is not None:  # names and notes of every acquisition are searchable: one index write
-        fresh = dict.fromkeys(item.id for item, _, new_acq, _ in followups if new_acq)  # unique, in order
-        refresh_records(ports, "evidence", list(fresh))
+        created_here = {item.id: item for item, created, _, _ in followups if created}  # all their acquisitions are here
+        refresh_evidence(
+            ports,
+            [(item, acquired[item.id]) for item in created_here.values()],
+            [item_id for item_id in acquired if item_id not in created_here],
+        )
     if ports.fingerprints is not None:  # near-duplicates (services/dedup): match and record the batch at once
         fingerprinted = []
         for item, created, _, prepared in followups:
@@ -351,7 +359,7 @@ def _publish(ports: ArchivePorts, batch: list[PreparedBlob]) -> dict[int, Intake
 
 def _record_batch(
     ports: ArchivePorts, tx: Transaction, batch: list[PreparedBlob]
-) -> list[tuple[IntakeOutcome, EvidenceItem, bool]]:
+) -> list[tuple[IntakeOutcome, EvidenceItem, bool, Acquisition]]:
     """Insert the batch's items, metadata and acquisitions with one statement each, then append
     the custody entries file by file, in the order a file-at-a-time loop would (item.added,
     metadata.extracted, item.acquired)."""
@@ -394,7 +402,7 @@ def _record_batch(
             media_type=item.media_type,
             new_acquisition=new_acquisition,
         )
-        results.append((outcome, item, created))
+        results.append((outcome, item, created, acquisition))
     return results
 
 

@@ -67,6 +67,22 @@ def refresh_records(ports: ArchivePorts, kind: str, record_ids: Sequence[str]) -
     return len(documents)
 
 
+def refresh_evidence(
+    ports: ArchivePorts, created: Sequence[tuple[EvidenceItem, Sequence[Acquisition]]], others: Sequence[str]
+) -> int:
+    """`refresh_records(ports, "evidence", ...)` for an intake batch that just committed: the
+    `created` items were inserted by it with every acquisition they have, so their documents are
+    built from those objects instead of read back (the read was a fifth of the recording thread's
+    time); the items of `others` (known before, newly acquired) are read. Returns how many are indexed."""
+    index = _index(ports)
+    if index is None or not (created or others):
+        return 0
+    documents = [_evidence_document(ports, item, sorted(acquired, key=lambda a: a.id)) for item, acquired in created]
+    documents += evidence_documents(ports, others) if others else []
+    index.upsert_many(documents)
+    return len(documents)
+
+
 def _item_text(ports: ArchivePorts, sha256: str) -> str:
     """The start of a text item; empty when the bytes cannot be read (the index is derived data:
     a missing object is for `hujjat verify` to report, not a reason to fail an intake)."""
@@ -93,7 +109,7 @@ def evidence_documents(ports: ArchivePorts, item_ids: Sequence[str]) -> list[Sea
     return [_evidence_document(ports, found[i], acquired.get(i, [])) for i in dict.fromkeys(item_ids) if i in found]
 
 
-def _evidence_document(ports: ArchivePorts, item: EvidenceItem, acquisitions: list[Acquisition]) -> SearchDocument:
+def _evidence_document(ports: ArchivePorts, item: EvidenceItem, acquisitions: Sequence[Acquisition]) -> SearchDocument:
     names = sorted({a.original_name for a in acquisitions if a.original_name})
     notes = sorted({a.note for a in acquisitions if a.note})
     sources = [a.source for a in acquisitions if a.source]
