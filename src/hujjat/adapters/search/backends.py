@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -95,18 +95,12 @@ def phrases_of(node: Node) -> list[tuple[Term, ...]]:
 BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
 
 
-def _occurrences(phrase: tuple[Term, ...], words: list[str], counts: Counter[str]) -> int:
-    """How often a prefix term or a phrase of several terms occurs in a document's terms
-    (`counts` counts `words`)."""
-    first = phrase[0]
-    if len(phrase) == 1:
-        return sum(n for w, n in counts.items() if w.startswith(first.text))
-    found = 0
-    for start in range(len(words) - len(phrase) + 1):
-        if all(words[start + k].startswith(t.text) if t.prefix else words[start + k] == t.text
-               for k, t in enumerate(phrase)):
-            found += 1
-    return found
+def _occurrence_pattern(phrase: tuple[Term, ...]) -> re.Pattern[str]:
+    """Where a prefix term or a phrase of several terms starts in a document's terms (the stored,
+    space-separated words): one regular expression, run in C (a loop over the words cost about
+    10 µs a row). Zero-width, so every start counts, as FTS5 counts a phrase's instances."""
+    words = r"\s+".join(re.escape(t.text) + (r"\S*" if t.prefix else "") for t in phrase)
+    return re.compile(r"(?<!\S)(?=" + words + r"(?!\S))")
 
 
 class Bm25:
@@ -123,24 +117,22 @@ class Bm25:
         self.rows = max(1, rows)
         self.average = max(1.0, tokens / self.rows)
         self.plain: dict[str, list[int]] = {}  # a plain term: the phrases that are just it
-        self.other: list[int] = []  # prefixes and phrases of several terms
+        self.patterns: dict[int, re.Pattern[str]] = {}  # prefixes and phrases of several terms
         for n, phrase in enumerate(self.phrases):
             if len(phrase) == 1 and not phrase[0].prefix:
                 self.plain.setdefault(phrase[0].text, []).append(n)
             else:
-                self.other.append(n)
+                self.patterns[n] = _occurrence_pattern(phrase)
 
     def scores(self, texts: Iterable[tuple[int, str]], scale: float) -> dict[int, float]:
         """{id: score} (lower is better, as bm25()) for (id, terms) rows."""
-        plain, other, phrases = self.plain, self.other, self.phrases
+        plain, phrases, patterns = self.plain, self.phrases, self.patterns
         vocabulary = frozenset(plain)
         rows: list[tuple[int, int, list[tuple[int, int]]]] = []  # (id, length, [(phrase, occurrences)])
         for key, text in texts:  # about 5 µs a row: the set and list operations run in C
             words = text.split()
             found = [(n, words.count(w)) for w in vocabulary.intersection(words) for n in plain[w]]
-            if other:
-                counts = Counter(words)
-                found += [(n, f) for n in other if (f := _occurrences(phrases[n], words, counts))]
+            found += [(n, f) for n, pattern in patterns.items() if (f := len(pattern.findall(text)))]
             rows.append((key, len(words), found))
         hits = [0.0] * len(phrases)
         for _, _, found in rows:
@@ -148,7 +140,7 @@ class Bm25:
                 hits[n] += scale
         idf = []
         for n, phrase in enumerate(phrases):
-            known = self.documents.get(phrase[0].text) if n not in other else None
+            known = self.documents.get(phrase[0].text) if n not in patterns else None
             documents = min(float(known) if known is not None else hits[n], self.rows)  # an estimate may pass it
             idf.append(max(1e-6, math.log((self.rows - documents + 0.5) / (documents + 0.5))))
         k1, b, average = BM25_K1, BM25_B, self.average
@@ -195,11 +187,21 @@ class Fts5Backend:
         IDF. Looked up once per search in the index's vocabulary (fts5vocab, which counts each
         term's documents: about 2 ms for 80,000, 15 ms for 300,000); a prefix covering no term
         matches nothing and is dropped, and so is a phrase version holding one. Also returns the
-        number of documents of each index term looked up (for Bm25)."""
+        number of documents of each index term looked up (for Bm25). A phrase keeps its prefixes
+        (as phrases of every combination of covered terms, BM25 per row and for each phrase's
+        IDF cost more than the merge saved: "полиция задержала", 24 phrases, 216 -> 273 ms at 1M
+        documents), so its prefixes are only checked for a first covered term, in the
+        vocabulary's instance table, which stops there (0.1-0.4 ms where the row table counted
+        every covered term's documents: 5-7 ms a prefix of a common word)."""
         conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, search_fts, row)")
+        conn.exec_driver_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab_instances USING fts5vocab(main, search_fts, instance)"
+        )
         lookup = sa.text("SELECT term, doc FROM temp.search_vocab WHERE term >= :low AND term < :high LIMIT :n")
+        exists = sa.text("SELECT 1 FROM temp.search_vocab_instances WHERE term >= :low AND term < :high LIMIT 1")
         known: dict[Term, list[Term]] = {}
         documents: dict[str, int] = {}
+        present: dict[Term, bool] = {}
 
         def covered(term: Term) -> list[Term]:
             if not term.prefix:
@@ -214,18 +216,20 @@ class Fts5Backend:
                     known[term] = [term]
             return known[term]
 
-        def versions(version: tuple[Term, ...]) -> list[tuple[Term, ...]]:
-            # Kept with its prefixes: as phrases of every combination of covered terms, BM25 (per
-            # row and for each phrase's IDF) cost more than the merge saved ("полиция задержала",
-            # 24 phrases, 216 -> 273 ms at 1M documents).
-            return [] if any(not covered(t) for t in version) else [version]
+        def indexed(term: Term) -> bool:
+            if not term.prefix or term in known:
+                return bool(covered(term))
+            if term not in present:
+                bounds = {"low": term.text, "high": term.text + _LAST_CHAR}
+                present[term] = conn.execute(exists, bounds).first() is not None
+            return present[term]
 
         def walk(node: Node) -> Node:
             if isinstance(node, AnyTerm):
                 terms = tuple(dict.fromkeys(t for alt in node.alternatives for t in covered(alt)))
                 return AnyTerm(terms) if terms else node
             if isinstance(node, TermPhrase):
-                phrases = tuple(dict.fromkeys(v for version in node.versions for v in versions(version)))
+                phrases = tuple(v for v in node.versions if all(indexed(t) for t in v))
                 return TermPhrase(phrases) if phrases else node
             if isinstance(node, And | Or):
                 return type(node)(tuple(walk(c) for c in node.children))
@@ -234,6 +238,31 @@ class Fts5Backend:
             return node
 
         return walk(tree), documents
+
+    def ranks_all(self, tree: Node) -> bool:
+        """Whether a search of `tree` reads its matches' ids once and ranks them here (Bm25): FTS5
+        merges the whole posting lists, with positions, of a phrase of several terms or a prefix
+        left after expansion in every statement (the pilot, the match, bm25()'s IDF: 30 ms each
+        for `"полиция задержала"` at 1M documents), and where the tree only lists alternatives
+        (no AND, no NOT) every document holding one of its phrases is a match, so the matches in
+        hand give each phrase's document count exactly."""
+        def alternatives(node: Node) -> bool:
+            return isinstance(node, AnyTerm | TermPhrase) or (
+                isinstance(node, Or) and all(alternatives(c) for c in node.children)
+            )
+
+        return alternatives(tree) and any(len(p) > 1 or p[0].prefix for p in phrases_of(tree))
+
+    def scored(self, scores: dict[int, float]) -> sa.Subquery:
+        """(id, score) of documents ranked here, in the shape of `matches`: one JSON parameter."""
+        pairs = json.dumps([[key, score] for key, score in scores.items()])
+        return (
+            sa.text("SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS score "
+                    "FROM json_each(:scored)")
+            .bindparams(scored=pairs)
+            .columns(sa.column("id", sa.Integer), sa.column("score", sa.Float))
+            .subquery("m")
+        )
 
     def count(self, conn: sa.Connection, tree: Node) -> int:
         """How many documents the full-text part matches (streamed in C, no ranking: ~0.1 µs a match)."""
