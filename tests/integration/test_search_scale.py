@@ -174,6 +174,28 @@ def test_results_below_the_threshold_are_unchanged(arch: Archive) -> None:
         assert default.total == _index(arch, exact_limit=10_000).search(query).total
 
 
+@pytest.mark.parametrize("query", ["рейд", "ночью"])
+def test_exact_relevance_pages_follow_score_then_date(arch: Archive, query: str) -> None:
+    """Below the threshold, relevance pages are exact: score, then newest first. Many matches tie
+    in score here (same length, one occurrence) and 30 share one second, so the page boundaries
+    fall inside ties. Without filters SQLite ranks inside FTS5 (score, then id) and settles the
+    ties by date; a filter that removes nothing takes the statement that joins every document
+    row: the pages must be the same, and together every match once, best first."""
+    index = _index(arch, exact_limit=10_000)
+    total = index.search(query).total
+    fast: list[str] = []
+    joined: list[str] = []
+    scores: list[float] = []
+    for offset in range(0, total, 7):
+        page = index.search(query, limit=7, offset=offset)
+        fast += _page(page)
+        joined += _page(index.search(query + " -chat:no_such_chat", limit=7, offset=offset))
+        scores += [h.score or 0.0 for h in page.hits]
+    assert fast == joined
+    assert len(fast) == len(set(fast)) == total
+    assert scores == sorted(scores, reverse=True)
+
+
 def test_sqlite_ids_are_date_keys(archives: dict[str, Archive]) -> None:
     engine = archives["sqlite"].engine
     with engine.connect() as conn:

@@ -5,8 +5,8 @@ backends; this module writes rows, builds filters and facets with SQLAlchemy Cor
 parameters only), and leaves the match itself to the backend.
 
 Cost grows with the number of matches, so a search first counts the full-text matches (cheap,
-in the engine). Up to `exact_limit` matches, every match is read once into a temporary result
-and the page (BM25 order) and the six facet counts come from it: exact. Above it, ranking and
+in the engine). Up to `exact_limit` matches, the six facet counts (one GROUP BY over the six
+columns) and the page (BM25 order) are two exact statements over every match. Above it, ranking and
 facets come from a uniform sample of about `sample_size` matches (BM25 is computed for those
 only), counts are scaled and the results are marked approximate; the total stays exact when no
 filter applies. A newest-first page is exact at any size on SQLite, where document ids are date
@@ -334,35 +334,73 @@ class SqlSearchIndex:
         self, conn: sa.Connection, tree: Node | None, conditions: list[sa.ColumnElement[bool]],
         order: str, limit: int, offset: int,
     ) -> tuple[list[Any], list[tuple[str, Any, int]]]:
-        """Every match read once into a temporary result (id, score, date, facet fields); the
-        page and the six facet counts are all read from it, in one statement."""
+        """Every match counted, exactly: the six facets in one GROUP BY over the six columns
+        together (summed per facet here; no BM25 computed for it), and the page by a second
+        statement (_exact_page). Two passes over the matches cost less than one
+        materialised result read seven times (BM25 and the document row of every match kept)."""
         source: sa.FromClause = docs
-        score: sa.ColumnElement[Any] | None = None
         if tree is not None:
+            unscored = self.backend.matches(tree, scored=False)
+            source = docs.join(unscored, unscored.c.id == docs.c.id)
+        columns = [docs.c[name] for name in FACETS]
+        combinations = conn.execute(
+            sa.select(*columns, sa.func.count()).select_from(source).where(*conditions).group_by(*columns)
+        ).all()
+        counts: dict[tuple[str, Any], int] = {}
+        for row in combinations:
+            for name, value in zip(FACETS, row, strict=False):
+                counts[name, value] = counts.get((name, value), 0) + int(row[-1])
+        groups = [(name, value, n) for (name, value), n in counts.items()]
+        return self._exact_page(conn, tree, conditions, order, limit, offset), groups
+
+    def _exact_page(
+        self, conn: sa.Connection, tree: Node | None, conditions: list[sa.ColumnElement[bool]],
+        order: str, limit: int, offset: int,
+    ) -> list[Any]:
+        """The exact page (id, score), offset applied; the caller sorts it again (score, newest
+        first, id). Relevance order without filters on SQLite: FTS5 ranks the matches alone (no
+        document row read per match), by score and then id, which is newest first to the second
+        (date keys); NEWEST_EXTRA rows more are read so that every row tying with the page's last
+        in score and second is there, and their dates decide. Else (or when more tie than that)
+        one statement joins every match's document row."""
+        needed = limit + offset
+        by_score = order == "relevance" and tree is not None
+        if tree is not None and by_score and not conditions and isinstance(self.backend, Fts5Backend):
             matched = self.backend.matches(tree)
+            best = conn.execute(
+                sa.select(matched.c.id, matched.c.score).order_by(matched.c.score, matched.c.id.desc())
+                .limit(needed + NEWEST_EXTRA)
+            ).all()
+            if len(best) <= needed:
+                candidates = best
+            else:
+                last = best[needed - 1]
+                first_second = _second(int(last.id))[0]
+                beyond = best[needed:]
+                settled = len(best) < needed + NEWEST_EXTRA or any(
+                    r.score != last.score or int(r.id) < first_second for r in beyond
+                )
+                candidates = best if settled else []
+            if candidates:
+                dated = {r.id: r for r in conn.execute(
+                    sa.select(docs.c.id, docs.c.date).where(docs.c.id.in_([int(r.id) for r in candidates]))
+                )}
+                ranked = [_Ranked(int(r.id), float(r.score)) for r in candidates]
+                ranked.sort(key=lambda r: _sort_key(dated.get(r.id), r.score, True))
+                return ranked[offset:needed]
+        source: sa.FromClause = docs
+        score: sa.ColumnElement[Any] = sa.null()
+        if tree is not None:
+            matched = self.backend.matches(tree, scored=by_score)
             source, score = docs.join(matched, matched.c.id == docs.c.id), matched.c.score
-        score_value = sa.cast(score if score is not None else sa.null(), sa.Float)
-        found = (
-            sa.select(docs.c.id, score_value.label("score"), docs.c.date, *(docs.c[name] for name in FACETS))
-            .select_from(source)
-            .where(*conditions)
-            .cte("found")
-            .prefix_with("MATERIALIZED")
+        ordering = [docs.c.date.desc().nulls_last(), docs.c.id.desc()]
+        if by_score:
+            ordering.insert(0, score.asc())
+        page = (
+            sa.select(docs.c.id, sa.cast(score, sa.Float).label("score")).select_from(source).where(*conditions)
+            .order_by(*ordering).limit(limit).offset(offset)
         )
-        ordering = [found.c.date.desc().nulls_last(), found.c.id.desc()]
-        if order == "relevance" and score is not None:
-            ordering.insert(0, found.c.score.asc())
-        top = sa.select(found.c.id, found.c.score).order_by(*ordering).limit(limit).offset(offset).subquery("top")
-        counts = [
-            sa.select(
-                sa.literal(name).label("facet"), sa.cast(found.c[name], sa.String).label("value"),
-                sa.cast(sa.func.count(), sa.BigInteger).label("n"), sa.cast(sa.null(), docs.c.id.type).label("id"),
-                sa.cast(sa.null(), sa.Float).label("score"),
-            ).group_by(found.c[name])
-            for name in FACETS
-        ]
-        result = conn.execute(sa.union_all(_page_part(top), *counts)).all()
-        return [r for r in result if r.facet == "#"], [(r.facet, r.value, r.n) for r in result if r.facet != "#"]
+        return list(conn.execute(page))
 
     def _estimate(self, conn: sa.Connection, tree: Node) -> _Estimate:
         """How many documents the full-text part matches. PostgreSQL counts them. On SQLite a
