@@ -305,7 +305,8 @@ class SqlSearchIndex:
             if sampled is not None:
                 (ranked, groups, total), approximate = sampled, True
             else:
-                ranked, groups = self._exact(conn, matching, conditions, order, limit, offset)
+                scores = self._ranked_here(conn, matching, order, estimate, documents) if matching is not None else None
+                ranked, groups = self._exact(conn, matching, conditions, order, limit, offset, scores)
                 total, approximate = None, False
             ids = [r.id for r in ranked]
             rows = {
@@ -332,7 +333,7 @@ class SqlSearchIndex:
 
     def _exact(
         self, conn: sa.Connection, tree: Node | None, conditions: list[sa.ColumnElement[bool]],
-        order: str, limit: int, offset: int,
+        order: str, limit: int, offset: int, scores: dict[int, float] | None = None,
     ) -> tuple[list[Any], list[tuple[str, Any, int]]]:
         """Every match counted, exactly: the six facets in one GROUP BY over the six columns
         together (summed per facet here; no BM25 computed for it), and the page by a second
@@ -340,7 +341,7 @@ class SqlSearchIndex:
         materialised result read seven times (BM25 and the document row of every match kept)."""
         source: sa.FromClause = docs
         if tree is not None:
-            unscored = self.backend.matches(tree, scored=False)
+            unscored = self._matching(tree, scores, scored=False)
             source = docs.join(unscored, unscored.c.id == docs.c.id)
         columns = [docs.c[name] for name in FACETS]
         combinations = conn.execute(
@@ -351,11 +352,11 @@ class SqlSearchIndex:
             for name, value in zip(FACETS, row, strict=False):
                 counts[name, value] = counts.get((name, value), 0) + int(row[-1])
         groups = [(name, value, n) for (name, value), n in counts.items()]
-        return self._exact_page(conn, tree, conditions, order, limit, offset), groups
+        return self._exact_page(conn, tree, conditions, order, limit, offset, scores), groups
 
     def _exact_page(
         self, conn: sa.Connection, tree: Node | None, conditions: list[sa.ColumnElement[bool]],
-        order: str, limit: int, offset: int,
+        order: str, limit: int, offset: int, scores: dict[int, float] | None = None,
     ) -> list[Any]:
         """The exact page (id, score), offset applied; the caller sorts it again (score, newest
         first, id). Relevance order without filters on SQLite: FTS5 ranks the matches alone (no
@@ -366,7 +367,7 @@ class SqlSearchIndex:
         needed = limit + offset
         by_score = order == "relevance" and tree is not None
         if tree is not None and by_score and not conditions and isinstance(self.backend, Fts5Backend):
-            matched = self.backend.matches(tree)
+            matched = self._matching(tree, scores)
             best = conn.execute(
                 sa.select(matched.c.id, matched.c.score).order_by(matched.c.score, matched.c.id.desc())
                 .limit(needed + NEWEST_EXTRA)
@@ -391,7 +392,7 @@ class SqlSearchIndex:
         source: sa.FromClause = docs
         score: sa.ColumnElement[Any] = sa.null()
         if tree is not None:
-            matched = self.backend.matches(tree, scored=by_score)
+            matched = self._matching(tree, scores, scored=by_score)
             source, score = docs.join(matched, matched.c.id == docs.c.id), matched.c.score
         ordering = [docs.c.date.desc().nulls_last(), docs.c.id.desc()]
         if by_score:
@@ -402,6 +403,25 @@ class SqlSearchIndex:
         )
         return list(conn.execute(page))
 
+    def _ranked_here(
+        self, conn: sa.Connection, tree: Node, order: str, estimate: _Estimate, documents: dict[str, int],
+    ) -> dict[int, float] | None:
+        """SQLite, a tree whose every match _estimate has read (Fts5Backend.ranks_all): their
+        scores, by Bm25 (FTS5's bm25() would merge the posting lists again, twice), so that the
+        exact path reads these ids instead of matching again; None otherwise."""
+        if not (isinstance(self.backend, Fts5Backend) and estimate.exact and estimate.pilot is not None
+                and self.backend.ranks_all(tree)):
+            return None
+        if order != "relevance":
+            return dict.fromkeys(estimate.pilot, 0.0)
+        return self.backend.bm25(conn, tree, estimate.pilot, documents, 1.0)
+
+    def _matching(self, tree: Node, scores: dict[int, float] | None, scored: bool = True) -> sa.Subquery:
+        """(id, score) of the matches: the ones ranked here (_ranked_here) when given."""
+        if scores is not None and isinstance(self.backend, Fts5Backend):
+            return self.backend.scored(scores)
+        return self.backend.matches(tree, scored=scored)
+
     def _estimate(self, conn: sa.Connection, tree: Node) -> _Estimate:
         """How many documents the full-text part matches. PostgreSQL counts them. On SQLite a
         count costs a pass over every match (20 ms for 300,000), so the newest PILOT matches are
@@ -410,9 +430,13 @@ class SqlSearchIndex:
         only a guide for the sample's stride (the sample then measures the count)."""
         if not self.backend.date_keyed:
             return _Estimate(self.backend.count(conn, tree), True, None)
-        pilot = self.backend.newest_ids(conn, tree, PILOT)
-        if len(pilot) < PILOT:
+        # A tree ranked here (Fts5Backend.ranks_all) costs a merge of whole posting lists in any
+        # statement: read up to every match (exact_limit) at once instead of the pilot.
+        read = self.exact_limit + 1 if isinstance(self.backend, Fts5Backend) and self.backend.ranks_all(tree) else PILOT
+        pilot = self.backend.newest_ids(conn, tree, read)
+        if len(pilot) < read:
             return _Estimate(len(pilot), True, pilot)
+        pilot = pilot[:PILOT]
         documents = int(conn.execute(sa.text("SELECT next - 1 FROM search_sequence")).scalar_one())
         # Counting the documents newer than the pilot's last costs a step each (80 ms for a rare
         # word whose 200th newest match is old), so stop where the density could no longer put
