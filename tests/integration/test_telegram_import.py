@@ -306,15 +306,15 @@ def test_media_evidence_is_indexed_by_the_imports_indexer(
     from hujjat.intake.telegram import open_export
     from hujjat.services import intake, telegram_import
     from hujjat.services.checkpoints import sign_checkpoint
-    from hujjat.services.search import refresh_records
+    from hujjat.services.search import refresh_evidence, refresh_records
 
     inline: list[str] = []  # ids the intake indexed itself (the export's own item is; no media should be)
 
-    def inline_refresh(ports: Any, kind: str, record_ids: list[str]) -> int:
-        inline.extend(record_ids)
-        return refresh_records(ports, kind, record_ids)
+    def inline_refresh(ports: Any, created: list[tuple[Any, Any]], others: list[str]) -> int:
+        inline.extend([item.id for item, _ in created] + list(others))
+        return refresh_evidence(ports, created, others)
 
-    monkeypatch.setattr(intake, "refresh_records", inline_refresh)
+    monkeypatch.setattr(intake, "refresh_evidence", inline_refresh)
     calls: list[tuple[str, list[str], int]] = []
     opened = open_archive(archive)
 
