@@ -5,8 +5,8 @@ backends; this module writes rows, builds filters and facets with SQLAlchemy Cor
 parameters only), and leaves the match itself to the backend.
 
 Cost grows with the number of matches, so a search first counts the full-text matches (cheap,
-in the engine). Up to `exact_limit` matches, the six facet counts (one GROUP BY over the six
-columns) and the page (BM25 order) are two exact statements over every match. Above it, ranking and
+in the engine). Up to `exact_limit` matches, the six facet counts and the page (BM25 order)
+are two exact statements over every match. Above it, ranking and
 facets come from a uniform sample of about `sample_size` matches (BM25 is computed for those
 only), counts are scaled and the results are marked approximate; the total stays exact when no
 filter applies. A newest-first page is exact at any size on SQLite, where document ids are date
@@ -335,23 +335,28 @@ class SqlSearchIndex:
         self, conn: sa.Connection, tree: Node | None, conditions: list[sa.ColumnElement[bool]],
         order: str, limit: int, offset: int, scores: dict[int, float] | None = None,
     ) -> tuple[list[Any], list[tuple[str, Any, int]]]:
-        """Every match counted, exactly: the six facets in one GROUP BY over the six columns
-        together (summed per facet here; no BM25 computed for it), and the page by a second
-        statement (_exact_page). Two passes over the matches cost less than one
-        materialised result read seven times (BM25 and the document row of every match kept)."""
+        """Every match counted, exactly: the six facets by six GROUP BYs over a materialised result
+        of the matches' facet columns (no BM25 computed for it), and the page by a second statement
+        (_exact_page), which on SQLite without filters reads no document row per match. (One GROUP
+        BY over the six columns together costs less where few combinations occur, as in the web
+        bench, but at 1,000,000 posts nearly every match is its own combination: 16 ms of sorting
+        and 20 ms of summing here for a 4,500-match word.)"""
         source: sa.FromClause = docs
         if tree is not None:
             unscored = self._matching(tree, scores, scored=False)
             source = docs.join(unscored, unscored.c.id == docs.c.id)
-        columns = [docs.c[name] for name in FACETS]
-        combinations = conn.execute(
-            sa.select(*columns, sa.func.count()).select_from(source).where(*conditions).group_by(*columns)
-        ).all()
-        counts: dict[tuple[str, Any], int] = {}
-        for row in combinations:
-            for name, value in zip(FACETS, row, strict=False):
-                counts[name, value] = counts.get((name, value), 0) + int(row[-1])
-        groups = [(name, value, n) for (name, value), n in counts.items()]
+        found = (
+            sa.select(*(docs.c[name] for name in FACETS)).select_from(source).where(*conditions)
+            .cte("found").prefix_with("MATERIALIZED")
+        )
+        counts = [
+            sa.select(
+                sa.literal(name).label("facet"), sa.cast(found.c[name], sa.String).label("value"),
+                sa.cast(sa.func.count(), sa.BigInteger).label("n"),
+            ).group_by(found.c[name])
+            for name in FACETS
+        ]
+        groups = [(r.facet, r.value, int(r.n)) for r in conn.execute(sa.union_all(*counts))]
         return self._exact_page(conn, tree, conditions, order, limit, offset, scores), groups
 
     def _exact_page(
