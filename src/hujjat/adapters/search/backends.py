@@ -321,8 +321,8 @@ class Fts5Backend:
         if rows:
             conn.execute(sa.text("INSERT INTO search_fts(rowid, terms) VALUES (:id, :terms)"), list(rows))
 
-    def refresh_statistics(self, conn: sa.Connection) -> None:
-        """After a bulk write: merge the index into one segment (FTS5 'optimize') once it has more
+    def refresh_statistics(self, conn: sa.Connection, written: int) -> None:
+        """After a bulk write (of `written` documents; the segments tell all here): merge the index into one segment (FTS5 'optimize') once it has more
         than MAX_SEGMENTS, or the others hold more than a quarter of the largest one's pages. Every
         statement sets up an iterator per term in every segment (the smallest too) and merges
         them: at 1,000,000 documents a pass over a common word cost 1.5 times, seeking to a date
@@ -417,15 +417,19 @@ class PostgresBackend:
                 list(rows),
             )
 
-    def refresh_statistics(self, conn: sa.Connection) -> None:
+    def refresh_statistics(self, conn: sa.Connection, written: int) -> None:
         """ANALYZE the index tables once they have changed by more rows than the planner's
         statistics know of (after a bulk load or reindex): with stale statistics PostgreSQL
         joined 100,000 documents row by row for a query matching none (450 ms instead of 2 ms),
-        and autovacuum may be off or not yet round. Self-limiting: about log2(n) times per load."""
+        and autovacuum may be off or not yet round. Self-limiting: about log2(n) times per load.
+        The `written` documents are added to the server's count of changes: a backend reports its
+        changes to the statistics up to a second after they commit (PostgreSQL 15), so right after
+        a bulk write the count may not hold it yet (the next check may then count it twice, which
+        only brings an ANALYZE forward)."""
         stale = conn.execute(sa.text(
-            "SELECT s.n_mod_since_analyze > greatest(c.reltuples, 1000) FROM pg_stat_user_tables s "
+            "SELECT s.n_mod_since_analyze + :written > greatest(c.reltuples, 1000) FROM pg_stat_user_tables s "
             "JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'search_documents'"
-        )).scalar()
+        ), {"written": written}).scalar()
         if stale:
             conn.execute(sa.text("ANALYZE search_documents, search_texts"))
 

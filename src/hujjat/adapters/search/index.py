@@ -192,7 +192,7 @@ class SqlSearchIndex:
                 self.backend.write_terms(conn, [{"id": i, "terms": terms} for i, (_, _, terms) in pairs])
         if len(documents) >= BULK:
             with self.engine.begin() as conn:
-                self.backend.refresh_statistics(conn)
+                self.backend.refresh_statistics(conn, len(documents))
 
     def _page_cache(self, conn: sa.Connection) -> None:
         """SQLite: documents are read and written at random places (ids are date keys), and the
