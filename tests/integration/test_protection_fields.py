@@ -123,6 +123,8 @@ def test_postgresql_fields_are_sealed(
         assert hidden.total == 0 and not hidden.hits and "incident" not in json.dumps(hidden.facets)
         shown_to = access.visible_search(opened.ports, cleared, "Nazarov", via=None)
         assert [h.record_id for h in shown_to.hits] == [restricted] and shown_to.total == 1
+        assert opened.ports.search is not None  # the restricted one in the blind index, the other in the plain one
+        assert opened.ports.search.indexed("incident", [restricted, internal, "no-such-id"]) == {restricted, internal}
     finally:
         opened.close()
     code, _, err = run(capsys, "reindex", *a)

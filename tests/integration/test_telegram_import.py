@@ -336,3 +336,42 @@ def test_media_evidence_is_indexed_by_the_imports_indexer(
     assert len(stored) == 3 and {i for ids, _ in evidence for i in ids} == stored and not stored & set(inline)
     assert all(indexed == len(ids) for ids, indexed in evidence)  # a document for each
     assert sum(len(ids) for kind, ids, _ in calls if kind == "post") == 10
+
+
+def test_a_resumed_import_indexes_what_a_killed_run_left_out(archive: Path, cli: Cli, tmp_path: Path) -> None:
+    """The indexer works behind the recording thread (in another process for big imports), so a
+    run killed at the wrong moment has committed posts and media that were never indexed; running
+    the import again indexes them (not only `hujjat reindex`)."""
+    from hujjat.bootstrap import open_archive
+    from hujjat.intake.telegram import open_export
+    from hujjat.services import telegram_import
+    from hujjat.services.checkpoints import sign_checkpoint
+
+    class Dead:  # the index worker died at once: everything was committed, nothing indexed
+        def refresh(self, kind: str, record_ids: list[str]) -> None:
+            return None
+
+        def finish(self) -> None:
+            return None
+
+    export = tx.channel_export(tmp_path / "c")
+    opened = open_archive(archive)
+    try:
+        search = opened.ports.search
+        assert search is not None
+        with open_export(export) as source:
+            telegram_import.import_export(opened.ports, source, batch_size=3, indexer=Dead())
+        post_ids = [p["id"] for p in posts(cli)]
+        stored = [m["item_id"] for p in post_ids for m in show(cli, p)["media"] if m["status"] == "stored"]
+        assert len(post_ids) == 10 and len(stored) == 3
+        assert search.indexed("post", post_ids) == set() and search.indexed("evidence", stored) == set()
+        with open_export(export) as source:
+            again = telegram_import.import_export(opened.ports, source, batch_size=3).as_dict()
+        assert again["posts"] == {"new": 0, "unchanged": 10, "edited": 0, "skipped": 0}
+        assert search.indexed("post", post_ids) == set(post_ids)
+        assert search.indexed("evidence", stored) == set(stored)
+        sign_checkpoint(opened.ports)
+    finally:
+        opened.close()
+    found = cli("search", "--type", "post", "--json", "Kherson")
+    assert found.code == 0 and json.loads(found.out)["results"], found.err

@@ -51,8 +51,8 @@ class PostRepository(Protocol):
         """Views and reactions as a later export saw them (observations, not a new version)."""
         ...
 
-    def stored_roles(self, post_ids: list[str]) -> dict[str, set[str]]:
-        """For each post, the media roles that already have stored bytes."""
+    def stored_media(self, post_ids: list[str]) -> dict[str, dict[str, str]]:
+        """For each post, the media roles that already have stored bytes, with their item ids."""
         ...
 
     def add_media(self, rows: list[PostMedia], at: datetime) -> list[PostMedia]:

@@ -108,6 +108,11 @@ class SearchIndex(Protocol):
 
     def count(self) -> int: ...
 
+    def indexed(self, kind: str, record_ids: Sequence[str]) -> set[str]:
+        """Which of `record_ids` have a document in the index: a resumed import indexes the rest
+        (a run killed between committing records and indexing them left them out)."""
+        ...
+
     def search(
         self, query: str, filters: SearchFilters | None = None, order: str = "relevance",
         limit: int = 20, offset: int = 0,

@@ -109,6 +109,8 @@ class _Batch:
     edited: list[tuple[Post, PostState]] = field(default_factory=list)
     media_work: list[tuple[str, MediaRef]] = field(default_factory=list)
     already_linked: int = 0
+    unchanged: list[str] = field(default_factory=list)  # posts, and the stored media items of them,
+    unchanged_items: list[str] = field(default_factory=list)  # that a killed run may not have indexed
     observed: list[tuple[PostState, PostRecord]] = field(default_factory=list)  # new views/reactions
 
 
@@ -146,7 +148,7 @@ def _plan_batch(
         for chat_key, records in by_chat.items():
             for message_id, state in tx.posts.find(chat_key, [r.message_id for r in records]).items():
                 known[(chat_key, message_id)] = state
-        linked = tx.posts.stored_roles([s.post_id for s in known.values()])
+        linked = tx.posts.stored_media([s.post_id for s in known.values()])
     seen: set[tuple[str, int]] = set()
     for record in chunk:
         key = (record.chat.key, record.message_id)
@@ -165,9 +167,11 @@ def _plan_batch(
             batch.edited.append((post, found))
             batch.media_work.extend((post.id, ref) for ref in record.media)
         else:
-            roles = linked.get(found.post_id, set())
+            roles = linked.get(found.post_id, {})
             batch.media_work.extend((found.post_id, ref) for ref in record.media if ref.role not in roles)
             batch.already_linked += sum(1 for ref in record.media if ref.role in roles)
+            batch.unchanged.append(found.post_id)
+            batch.unchanged_items.extend(roles.values())
     return batch
 
 
@@ -240,6 +244,18 @@ def _write_posts(ports: ArchivePorts, batch: _Batch, export_sha: str) -> None:
             )
 
 
+def _index_missing(ports: ArchivePorts, index: RecordIndexer, batch: _Batch) -> None:
+    """Resuming a killed run: its last batches' posts and media were committed but perhaps never
+    indexed (the indexer works behind the recording thread); index whichever the index lacks."""
+    search = ports.search
+    if search is None:
+        return
+    for kind, ids in (("post", batch.unchanged), ("evidence", batch.unchanged_items)):
+        missing = sorted(set(ids) - search.indexed(kind, ids)) if ids else []
+        if missing:
+            index.refresh(kind, missing)
+
+
 def _collect_repairs(records: list[PostRecord], counts: Counter[str], local_only: Counter[str]) -> None:
     for record in records:
         counts.update(record.repairs)
@@ -298,6 +314,8 @@ def import_export(
             _write_posts(ports, batch, export_sha)
             if index is not None and (batch.new or batch.edited):
                 index.refresh("post", [p.id for p in batch.new] + [p.id for p, _ in batch.edited])
+            if index is not None:
+                _index_missing(ports, index, batch)
             summary.media["already_linked"] += batch.already_linked
             summary.observations_updated += len(batch.observed)
             summary.posts["new"] += len(batch.new)

@@ -117,16 +117,16 @@ class SqlPostRepository:
     def set_observations(self, post_id: str, views: int | None, reactions: Any) -> None:
         self.conn.execute(posts.update().where(posts.c.id == post_id).values(views=views, reactions=reactions))
 
-    def stored_roles(self, post_ids: list[str]) -> dict[str, set[str]]:
-        roles: dict[str, set[str]] = {}
+    def stored_media(self, post_ids: list[str]) -> dict[str, dict[str, str]]:
+        stored: dict[str, dict[str, str]] = {}
         for start in range(0, len(post_ids), _IN_CHUNK):
-            query = sa.select(post_media.c.post_id, post_media.c.role).where(
+            query = sa.select(post_media.c.post_id, post_media.c.role, post_media.c.item_id).where(
                 post_media.c.post_id.in_(post_ids[start : start + _IN_CHUNK]),
                 post_media.c.status == MediaStatus.STORED.value,
             )
-            for post_id, role in self.conn.execute(query):
-                roles.setdefault(post_id, set()).add(role)
-        return roles
+            for post_id, role, item_id in self.conn.execute(query):
+                stored.setdefault(post_id, {})[role] = item_id
+        return stored
 
     def add_media(self, rows: list[PostMedia], at: datetime) -> list[PostMedia]:
         wanted = {m.dedup_key(): m for m in rows}

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from hujjat.adapters.db.field_cipher import FieldCipher, cipher_of
 from hujjat.adapters.db.protection_tables import blind_documents as bdocs
 from hujjat.adapters.db.protection_tables import blind_terms as bterms
-from hujjat.adapters.search.sources import withheld_records
+from hujjat.adapters.search.sources import indexed_ids, withheld_records
 from hujjat.domain.search import (
     KINDS,
     And,
@@ -181,6 +181,12 @@ class BlindIndexedSearch:
         with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
             blind = int(conn.execute(sa.select(sa.func.count()).select_from(bdocs)).scalar_one())
         return self.inner.count() + blind
+
+    def indexed(self, kind: str, record_ids: Sequence[str]) -> set[str]:
+        """Restricted records are indexed here, the rest in the inner index."""
+        with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
+            blind = indexed_ids(conn, bdocs, kind, record_ids)
+        return blind | self.inner.indexed(kind, record_ids)
 
     def gather(self, kind: str | None = None, record_ids: Sequence[str] | None = None) -> Iterator[SearchDocument]:
         return self.inner.gather(kind, record_ids)

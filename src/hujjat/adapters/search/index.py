@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from hujjat.adapters.db.search_tables import search_documents as docs
 from hujjat.adapters.db.search_tables import search_texts as texts
 from hujjat.adapters.search.backends import Fts5Backend, backend_for, sample_stride
-from hujjat.adapters.search.sources import gather_documents, withheld_records
+from hujjat.adapters.search.sources import gather_documents, indexed_ids, withheld_records
 from hujjat.domain.errors import ArchiveError, UsageError
 from hujjat.domain.search import (
     KINDS,
@@ -239,6 +239,10 @@ class SqlSearchIndex:
     def count(self) -> int:
         with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(docs)).scalar_one())
+
+    def indexed(self, kind: str, record_ids: Sequence[str]) -> set[str]:
+        with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
+            return indexed_ids(conn, docs, kind, record_ids)
 
     def gather(self, kind: str | None = None, record_ids: Sequence[str] | None = None) -> Iterator[SearchDocument]:
         return gather_documents(self.engine, kind, record_ids)

@@ -164,3 +164,15 @@ def withheld_records(engine: sa.Engine, keys: Sequence[tuple[str, str]]) -> set[
                 ).scalars()
                 found.update((kind, str(record_id)) for record_id in rows)
     return found
+
+
+def indexed_ids(conn: sa.Connection, table: sa.Table, kind: str, record_ids: Sequence[str]) -> set[str]:
+    """Which of `record_ids` of `kind` have a row in `table` (a document table with kind and
+    record_id columns: the plain index's or the blind index's)."""
+    found: set[str] = set()
+    for start in range(0, len(record_ids), 500):
+        part = record_ids[start : start + 500]
+        found.update(conn.execute(
+            sa.select(table.c.record_id).where(table.c.kind == kind, table.c.record_id.in_(part))
+        ).scalars())
+    return found
