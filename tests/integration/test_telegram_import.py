@@ -11,6 +11,7 @@ import pytest
 
 from tests import telegram_exports as tx
 from tests.conftest import Cli
+from tests.processes import ends_within
 
 
 def run_import(cli: Cli, path: Path, *extra: str) -> dict[str, Any]:
@@ -256,10 +257,8 @@ def test_posts_indexed_by_a_worker_process(
 
 def test_index_worker_stops_when_the_importer_is_killed(sqlite_archive: Path, tmp_path: Path) -> None:
     """An importer killed outright (SIGKILL) must not leave its index process waiting forever."""
-    import os
     import subprocess
     import sys
-    import time
 
     script = tmp_path / "importer.py"
     script.write_text(
@@ -281,20 +280,7 @@ def test_index_worker_stops_when_the_importer_is_killed(sqlite_archive: Path, tm
     importer.kill()
     importer.wait()
 
-    def alive(pid: int) -> bool:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return False
-        return state != "Z"
-
-    deadline = time.monotonic() + 30
-    while alive(worker) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    stopped = not alive(worker)
-    if not stopped:
-        os.kill(worker, 9)
-    assert stopped
+    assert ends_within(worker)
 
 
 def test_media_evidence_is_indexed_by_the_imports_indexer(

@@ -22,6 +22,7 @@ from hujjat.intake.telegram.child import InChildSource, ParserDied, parse_in_chi
 from tests import telegram_exports as tx
 from tests.conftest import Cli
 from tests.integration.test_telegram_import import run_import
+from tests.processes import ends_within
 
 
 def _both_ways(export: TelegramExport) -> tuple[list[PostRecord | SkippedMessage], list[PostRecord | SkippedMessage]]:
@@ -114,20 +115,7 @@ def test_the_parser_stops_when_the_importer_is_killed(tmp_path: Path) -> None:
     importer.kill()
     importer.wait()
 
-    def alive(pid: int) -> bool:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return False
-        return state != "Z"
-
-    deadline = time.monotonic() + 30
-    while alive(parser) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    stopped = not alive(parser)
-    if not stopped:
-        os.kill(parser, signal.SIGKILL)
-    assert stopped
+    assert ends_within(parser)
 
 
 def test_only_large_exports_get_a_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
