@@ -410,14 +410,7 @@ def test_regular_files_are_copied_by_the_kernel_and_hashed_from_the_copy(
     the digest is of the bytes written (read back)."""
     from hujjat.adapters.blobs import common
 
-    calls: list[int] = []
-    real = os.copy_file_range
-
-    def counting(src: int, dst: int, count: int, *args: object) -> int:
-        calls.append(count)
-        return real(src, dst, count, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(common.os, "copy_file_range", counting)
+    calls = _kernel_copies(monkeypatch)
     data = os.urandom(common.KERNEL_CHUNK * 2 + 12345)  # three kernel copies
     source = tmp_path / "big.bin"
     source.write_bytes(data)
@@ -431,6 +424,21 @@ def test_regular_files_are_copied_by_the_kernel_and_hashed_from_the_copy(
     assert sha256 == hashlib.sha256(data).hexdigest() and size == len(data)
     assert len(calls) >= 3 and sum(seen) == len(data)
     assert dest.read_bytes() == data
+
+
+def _kernel_copies(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the length asked of every copy_file_range the store makes."""
+    from hujjat.adapters.blobs import common
+
+    calls: list[int] = []
+    real = os.copy_file_range
+
+    def counting(src: int, dst: int, count: int, *args: object) -> int:
+        calls.append(count)
+        return real(src, dst, count, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(common.os, "copy_file_range", counting)
+    return calls
 
 
 def _direct_writes(monkeypatch: pytest.MonkeyPatch, refuse_after: int | None = None) -> list[tuple[int, bool]]:
@@ -487,17 +495,9 @@ def test_each_size_of_file_gets_its_copy(tmp_path: Path, monkeypatch: pytest.Mon
     (buffered, no kernel copy); a larger one is copied by the kernel; one of `direct_from` bytes
     or more is written with O_DIRECT where the filesystem takes it. Every object holds exactly
     its bytes, and a thread's buffers serve file after file."""
-    from hujjat.adapters.blobs import common
 
     writes = _direct_writes(monkeypatch)
-    kernel: list[int] = []
-    real_copy = os.copy_file_range
-
-    def counting(src: int, dst: int, count: int, *args: object) -> int:
-        kernel.append(count)
-        return real_copy(src, dst, count, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(common.os, "copy_file_range", counting)
+    kernel = _kernel_copies(monkeypatch)
     store = LocalFolderStore(tmp_path / "store", direct_from=2 * MiB)
     sizes = {"photo": 600_000, "other photo": 700_001, "large": MiB + 5, "video": 2 * MiB + 12345}
     for name, size in sizes.items():
