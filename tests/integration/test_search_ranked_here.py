@@ -60,7 +60,7 @@ def _summary(results: SearchResults) -> tuple[object, ...]:
 @pytest.mark.parametrize("query", ['"полиция задержала"', '"на рынке"', '"на рынке" OR ночью', '"рынке ночью" OR мигрантов'])
 @pytest.mark.parametrize("order", ["relevance", "date"])
 def test_ranked_here_gives_fts5s_results(archive: Archive, monkeypatch: pytest.MonkeyPatch, query: str, order: str) -> None:
-    index = SqlSearchIndex(archive.engine, SearchTextAnalyzer())
+    index = SqlSearchIndex(archive.engine, SearchTextAnalyzer(), cached=0)  # both paths computed
     verified = SearchFilters(include={"state": ["verified"]})
     here = [_summary(index.search(query, f, order, 15, offset)) for f in (None, verified) for offset in (0, 10)]
     assert here[0][2] > 15  # enough matches for two pages

@@ -222,7 +222,8 @@ def test_migration_rekeys_an_existing_sqlite_index(tmp_path: Path) -> None:
         conn.exec_driver_sql("UPDATE search_texts SET id = (SELECT old FROM old_ids WHERE new = search_texts.id)")
         conn.exec_driver_sql("UPDATE search_fts SET rowid = (SELECT old FROM old_ids WHERE new = search_fts.rowid)")
         conn.exec_driver_sql("DROP TABLE search_sequence")
-        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'search_0001' WHERE version_num = 'search_0002'")
+        conn.exec_driver_sql("DROP TABLE search_generation")  # search_0003, after it
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'search_0001' WHERE version_num LIKE 'search_%'")
     archive.close()
     reopened = open_archive(root, "tester")
     index = reopened.ports.search

@@ -45,3 +45,12 @@ search_texts = sa.Table(
     sa.Column("record", sa.JSON, nullable=False),
     sa.Column("indexed_at", UtcDateTime, nullable=False),
 )
+
+# One row: raised by every write transaction of the index, read by every search, so that a
+# process's cached results (adapters/search/result_cache.py) are served only while they hold.
+search_generation = sa.Table(
+    "search_generation",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)

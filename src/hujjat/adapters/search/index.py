@@ -12,7 +12,8 @@ only), counts are scaled and the results are marked approximate; the total stays
 filter applies. A newest-first page is exact at any size on SQLite, where document ids are date
 keys (date_key) so FTS5 streams matches newest first and stops after the page. On SQLite a word
 whose passes would iterate LARGE documents is sampled by time windows (sample_windows) that FTS5
-seeks to, and the sample is ranked in Python (backends.Bm25).
+seeks to, and the sample is ranked in Python (backends.Bm25). Results are kept per process until
+the index changes (result_cache.py): every write raises the index's generation.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from hujjat.adapters.db.search_tables import search_documents as docs
+from hujjat.adapters.db.search_tables import search_generation as generation
 from hujjat.adapters.db.search_tables import search_texts as texts
 from hujjat.adapters.search.backends import Fts5Backend, backend_for, sample_stride
+from hujjat.adapters.search.result_cache import ENTRIES, ResultCache, copied, filters_key
 from hujjat.adapters.search.sources import gather_documents, indexed_ids, withheld_records
 from hujjat.domain.errors import ArchiveError, UsageError
 from hujjat.domain.search import (
@@ -135,12 +138,15 @@ def _facet_value(column: sa.ColumnElement[Any], value: str) -> sa.ColumnElement[
 class SqlSearchIndex:
     def __init__(
         self, engine: sa.Engine, analyzer: TextAnalyzer, exact_limit: int = EXACT_LIMIT, sample_size: int = SAMPLE_SIZE,
+        cached: int = ENTRIES,
     ) -> None:
+        """`cached`: result sets kept in memory until the index changes (0: none)."""
         self.engine = engine
         self.analyzer = analyzer
         self.backend = backend_for(engine.dialect.name)
         self.exact_limit = exact_limit
         self.sample_size = sample_size
+        self.cache = ResultCache(cached)
 
     # -- writing -------------------------------------------------------------------------------
     def _row(self, doc: SearchDocument, now: datetime) -> tuple[dict[str, Any], dict[str, Any], str]:
@@ -178,21 +184,25 @@ class SqlSearchIndex:
             analysed = [self._row(d, now) for d in batch if (d.kind, d.record_id) not in withheld]
             with self.engine.begin() as conn:
                 self._page_cache(conn)
-                self._remove(conn, [(d.kind, d.record_id) for d in batch])
-                if not analysed:
-                    continue
-                if self.backend.date_keyed:
-                    ids = self._date_keys(conn, [r for r, _, _ in analysed])
-                    conn.execute(docs.insert(), [{**r, "id": i} for i, (r, _, _) in zip(ids, analysed, strict=True)])
-                else:
-                    statement = docs.insert().returning(docs.c.id, sort_by_parameter_order=True)
-                    ids = list(conn.execute(statement, [r for r, _, _ in analysed]).scalars().all())
-                pairs = list(zip(ids, analysed, strict=True))
-                conn.execute(texts.insert(), [{"id": i, **t} for i, (_, t, _) in pairs])
-                self.backend.write_terms(conn, [{"id": i, "terms": terms} for i, (_, _, terms) in pairs])
+                removed = self._remove(conn, [(d.kind, d.record_id) for d in batch])
+                if analysed:
+                    self._insert(conn, analysed)
+                if analysed or removed:
+                    _raise_generation(conn)
         if len(documents) >= BULK:
             with self.engine.begin() as conn:
                 self.backend.refresh_statistics(conn, len(documents))
+
+    def _insert(self, conn: sa.Connection, analysed: list[tuple[dict[str, Any], dict[str, Any], str]]) -> None:
+        if self.backend.date_keyed:
+            ids = self._date_keys(conn, [r for r, _, _ in analysed])
+            conn.execute(docs.insert(), [{**r, "id": i} for i, (r, _, _) in zip(ids, analysed, strict=True)])
+        else:
+            statement = docs.insert().returning(docs.c.id, sort_by_parameter_order=True)
+            ids = list(conn.execute(statement, [r for r, _, _ in analysed]).scalars().all())
+        pairs = list(zip(ids, analysed, strict=True))
+        conn.execute(texts.insert(), [{"id": i, **t} for i, (_, t, _) in pairs])
+        self.backend.write_terms(conn, [{"id": i, "terms": terms} for i, (_, _, terms) in pairs])
 
     def _page_cache(self, conn: sa.Connection) -> None:
         """SQLite: documents are read and written at random places (ids are date keys), and the
@@ -226,7 +236,10 @@ class SqlSearchIndex:
 
     def delete(self, kind: str, record_id: str) -> bool:
         with self.engine.begin() as conn:
-            return bool(self._remove(conn, [(kind, record_id)]))
+            removed = bool(self._remove(conn, [(kind, record_id)]))
+            if removed:
+                _raise_generation(conn)
+            return removed
 
     def clear(self) -> None:
         with self.engine.begin() as conn:
@@ -235,6 +248,7 @@ class SqlSearchIndex:
             conn.execute(docs.delete())
             if self.backend.date_keyed:
                 conn.execute(sa.text("UPDATE search_sequence SET next = 1"))
+            _raise_generation(conn)
 
     def count(self) -> int:
         with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
@@ -278,6 +292,20 @@ class SqlSearchIndex:
         limit: int = 20,
         offset: int = 0,
     ) -> SearchResults:
+        key = (query, filters_key(filters), order, limit, offset)
+        with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
+            # read before searching: what the search then finds is at least this generation's
+            now = int(conn.execute(sa.select(generation.c.value)).scalar_one())
+            kept = self.cache.get(key, now)
+            if kept is not None:
+                return kept
+            results = self._search(conn, query, filters, order, limit, offset)
+        self.cache.put(key, now, results)
+        return copied(results)
+
+    def _search(
+        self, conn: sa.Connection, query: str, filters: SearchFilters | None, order: str, limit: int, offset: int,
+    ) -> SearchResults:
         if order not in ORDERS:
             raise UsageError(f"unknown order {order!r}; use relevance or date")
         if not 0 < limit <= MAX_LIMIT or offset < 0:
@@ -296,31 +324,30 @@ class SqlSearchIndex:
         if tree is not None:
             check_runnable(tree)
         conditions = self._conditions(filters)
-        with self.engine.connect().execution_options(hujjat_read_only=True) as conn:
-            self._page_cache(conn)
-            sampled = None
-            matching, documents = self.backend.expand(conn, tree) if tree is not None else (None, {})  # same matches
-            if matching is not None:
-                estimate = self._estimate(conn, matching)
-                if estimate.matches > self.exact_limit:
-                    dated = filters.date_from is not None or filters.date_before is not None
-                    sampled = self._sampled(conn, matching, conditions, order, limit, offset, estimate, dated, documents)
-            total: int | None
-            if sampled is not None:
-                (ranked, groups, total), approximate = sampled, True
-            else:
-                scores = self._ranked_here(conn, matching, order, estimate, documents) if matching is not None else None
-                ranked, groups = self._exact(conn, matching, conditions, order, limit, offset, scores)
-                total, approximate = None, False
-            ids = [r.id for r in ranked]
-            rows = {
-                r.id: r
-                for r in conn.execute(
-                    sa.select(docs, texts.c.title, texts.c.body, texts.c.record)
-                    .join(texts, texts.c.id == docs.c.id)
-                    .where(docs.c.id.in_(ids))
-                )
-            }
+        self._page_cache(conn)
+        sampled = None
+        matching, documents = self.backend.expand(conn, tree) if tree is not None else (None, {})  # same matches
+        if matching is not None:
+            estimate = self._estimate(conn, matching)
+            if estimate.matches > self.exact_limit:
+                dated = filters.date_from is not None or filters.date_before is not None
+                sampled = self._sampled(conn, matching, conditions, order, limit, offset, estimate, dated, documents)
+        total: int | None
+        if sampled is not None:
+            (ranked, groups, total), approximate = sampled, True
+        else:
+            scores = self._ranked_here(conn, matching, order, estimate, documents) if matching is not None else None
+            ranked, groups = self._exact(conn, matching, conditions, order, limit, offset, scores)
+            total, approximate = None, False
+        ids = [r.id for r in ranked]
+        rows = {
+            r.id: r
+            for r in conn.execute(
+                sa.select(docs, texts.c.title, texts.c.body, texts.c.record)
+                .join(texts, texts.c.id == docs.c.id)
+                .where(docs.c.id.in_(ids))
+            )
+        }
         by_score = order == "relevance" and tree is not None
         ranked.sort(key=lambda r: _sort_key(rows.get(r.id), r.score, by_score))
         ranked = ranked[offset : offset + limit] if approximate else ranked
@@ -614,6 +641,11 @@ class SqlSearchIndex:
             record=record,
             score=None if score is None else round(-float(score), 6),  # higher is better on both
         )
+
+
+def _raise_generation(conn: sa.Connection) -> None:
+    """Last in a write transaction (PostgreSQL then holds the row's lock only until the commit)."""
+    conn.execute(generation.update().values(value=generation.c.value + 1))
 
 
 def _burst(conn: sa.Connection, windows: list[tuple[int, int, int]]) -> bool:
