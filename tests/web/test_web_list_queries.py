@@ -28,6 +28,8 @@ def test_record_sensitivities_items_incidents_posts_and_captures(web_archive: We
         assert "01ZZZZZZZZZZZZZZZZZZZZZZZZ" not in levels
         with archive.ports.uow(read_only=True) as tx:
             assert tx.accounts.record_sensitivities([]) == {}
+            only = tx.accounts.record_sensitivities(ids, {"incident", "capture"})  # search hits' kinds
+        assert only == {i: levels[i] for i in [*web_archive.incidents.values(), *web_archive.captures.values()]}
     finally:
         archive.close()
 

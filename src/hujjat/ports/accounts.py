@@ -4,6 +4,7 @@ layer needs (paged evidence listing, an item's sensitivity); plus the credential
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -82,9 +83,10 @@ class AccountRepository(Protocol):
         """The level of one item, post or capture (`kind`); None when there is no such record."""
         ...
 
-    def record_sensitivities(self, ids: list[str]) -> dict[str, str]:
+    def record_sensitivities(self, ids: list[str], kinds: Collection[str] | None = None) -> dict[str, str]:
         """The sensitivity of each id that names an evidence item, an incident, a post or a capture
-        (where those tables exist); other ids are absent. One query per table, not per id."""
+        (where those tables exist); other ids are absent. One query per table, not per id; with
+        `kinds` (search kinds: evidence, incident, post, capture) only those kinds' tables."""
         ...
 
     def set_item_sensitivity(self, item_id: str, level: str) -> None: ...

@@ -437,12 +437,12 @@ def visible_search(ports: ArchivePorts, user: User, query: str, filters: SearchF
     require(user, Right.READ)
     if user.restricted_access:
         results = search(ports, query, filters, order, limit, offset)
-        seen = _levels_of(ports, [h.record_id for h in results.hits])
+        seen = _levels_of(ports, results.hits)
         shown = [h.record_id for h in results.hits if seen.get(h.record_id) == "restricted"]
         _log_listed(ports, user, "search", shown, via)
         return results
     window = search(ports, query, filters, order, FILTER_WINDOW, 0)
-    levels = _levels_of(ports, [h.record_id for h in window.hits])
+    levels = _levels_of(ports, window.hits)
     kept = [h for h in window.hits if _hit_visible(user, h, levels)]
     facets: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
     for hit in kept:
@@ -456,12 +456,13 @@ def visible_search(ports: ArchivePorts, user: User, query: str, filters: SearchF
                          approximate=window.approximate)  # a sampled ranking stays an approximation
 
 
-def _levels_of(ports: ArchivePorts, record_ids: list[str]) -> dict[str, str]:
-    """The sensitivity of each id naming an item, incident, post or capture (others absent), in one read."""
-    if not record_ids:
+def _levels_of(ports: ArchivePorts, hits: list[SearchHit]) -> dict[str, str]:
+    """The sensitivity of each hit's record (absent where none is stored), in one read of only
+    the tables of the hits' kinds."""
+    if not hits:
         return {}
     with ports.uow(read_only=True) as tx:
-        return tx.accounts.record_sensitivities(record_ids)
+        return tx.accounts.record_sensitivities([h.record_id for h in hits], {h.kind for h in hits})
 
 
 def _open_queue(ports: ArchivePorts, user: User, limit: int, scan: int = 5000) -> list[dict[str, Any]]:

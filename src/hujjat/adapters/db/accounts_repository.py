@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from hujjat.ports.accounts import ItemPageQuery, ItemRow
 ID_CHUNK = 500  # ids per IN (...) list
 VIEWED = "record.viewed"
 LEVEL_TABLES = {"item": "items", "post": "posts", "capture": "captures"}  # kinds whose level is set directly
+# the tables of records with a sensitivity, by the kinds search hits name (domain.search.KINDS)
+SENSITIVE_TABLES = {"evidence": "items", "incident": "incidents", "post": "posts", "capture": "captures"}
 
 
 def _level_table(kind: str) -> sa.Table | None:
@@ -55,6 +58,14 @@ def _custody_page_stmt(views: bool, before: bool) -> sa.Select[Any]:
 def _level_stmt(kind: str) -> sa.Select[Any] | None:
     table = _level_table(kind)
     return None if table is None else sa.select(table.c.sensitivity).where(table.c.id == sa.bindparam("id"))
+
+
+@functools.cache
+def _levels_stmt(name: str) -> sa.Select[Any] | None:
+    table = metadata.tables.get(name)
+    if table is None:
+        return None
+    return sa.select(table.c.id, table.c.sensitivity).where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 _CHANGED = "hujjat_accounts_changed"  # on a pooled connection's info: signal again after its commit
@@ -258,17 +269,17 @@ class SqlAccountRepository:
         value = self.conn.execute(stmt, {"id": record_id}).scalar_one_or_none()
         return str(value) if value is not None else None
 
-    def record_sensitivities(self, ids: list[str]) -> dict[str, str]:
+    def record_sensitivities(self, ids: list[str], kinds: Collection[str] | None = None) -> dict[str, str]:
         found: dict[str, str] = {}
         wanted = list(dict.fromkeys(ids))
+        names = set(SENSITIVE_TABLES.values()) if kinds is None else {SENSITIVE_TABLES.get(k) for k in kinds}
         for name in ("items", "incidents", "posts", "captures"):
-            table = metadata.tables.get(name)
+            statement = _levels_stmt(name) if name in names else None
             for start in range(0, len(wanted), ID_CHUNK):
                 chunk = [i for i in wanted[start:start + ID_CHUNK] if i not in found]
-                if table is None or not chunk:
+                if statement is None or not chunk:
                     continue
-                rows = self.conn.execute(sa.select(table.c.id, table.c.sensitivity).where(table.c.id.in_(chunk)))
-                found.update((str(r.id), str(r.sensitivity)) for r in rows)
+                found.update((str(i), str(level)) for i, level in self.conn.execute(statement, {"ids": chunk}))
         return found
 
     def set_item_sensitivity(self, item_id: str, level: str) -> None:
