@@ -22,8 +22,8 @@ from collections.abc import Hashable
 
 from hujjat.ports.search import SearchFilters, SearchResults
 
-ENTRIES = 64  # result sets kept per process
-HITS = 4_000  # hits kept in all (a web page holds 20; an access-filtered window 200)
+ENTRIES = 256  # result sets kept per process
+HITS = 10_000  # hits kept in all (a web page holds 20; an access-filtered window 200)
 
 
 def filters_key(filters: SearchFilters | None) -> Hashable:
