@@ -58,6 +58,8 @@ def test_a_repeated_search_reads_only_the_generation(two: tuple[Archive, Archive
     assert reader.search("облава", SearchFilters(include={"source": ["c1"]})).total == filtered.total == 15
     assert len(seen) == 2  # the same filters in a new object: still the cached answer
     assert reader.search("облава", limit=5).total == 30 and len(seen) > 3  # another page size: searched
+    assert reader.search("облава chat:c1", chat).total == 15
+    assert chat == SearchFilters(include={"source": ["c1"]})  # the query's filter went into a copy
 
 
 @pytest.mark.parametrize("change", ["upsert", "replace", "delete", "clear", "upsert_many"])

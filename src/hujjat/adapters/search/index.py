@@ -310,7 +310,9 @@ class SqlSearchIndex:
             raise UsageError(f"unknown order {order!r}; use relevance or date")
         if not 0 < limit <= MAX_LIMIT or offset < 0:
             raise UsageError(f"the limit must be between 1 and {MAX_LIMIT}")
-        filters = filters or SearchFilters()
+        given = filters or SearchFilters()  # the query's own filters are added to a copy
+        filters = SearchFilters({k: list(v) for k, v in given.include.items()},
+                                {k: list(v) for k, v in given.exclude.items()}, given.date_from, given.date_before)
         parsed = parse_query(query)
         for target, extra in ((filters.include, parsed.include), (filters.exclude, parsed.exclude)):
             for name, values in extra.items():
