@@ -75,13 +75,14 @@ class ProcessingMetadataReader:
 
     @contextmanager
     def parallel(self) -> Iterator[None]:
-        """One child for every block open at once (web jobs may overlap); the last one out ends it."""
+        """One child for every block open at once (web jobs may overlap); the last one out ends it.
+        The child `hujjat add` started before its imports is taken over (MetadataProcess.adopt)."""
         from hujjat.processing.metadata_worker import MetadataProcess
 
         with self._users_lock:
             self._users += 1
             if self._worker is None:
-                self._worker = MetadataProcess()
+                self._worker = MetadataProcess.adopt()
             worker = self._worker
         try:
             worker.start()

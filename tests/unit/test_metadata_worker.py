@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from hujjat.domain.evidence import MetadataStatus
 from hujjat.processing.metadata import detect_media_type, extract_metadata
@@ -69,3 +73,63 @@ def test_requests_are_answered_in_order_while_more_are_sent(tmp_path: Path) -> N
         ]
     finally:
         worker.close()
+
+
+def test_an_early_child_is_adopted_and_one_never_adopted_is_killed_at_exit(tmp_path: Path) -> None:
+    """start_early() starts the child at once; the next adopt() takes over that very child while
+    the environment it inherited holds, else kills it and starts a fresh one; a program that never
+    adopts it leaves no child behind when it exits."""
+    from hujjat.processing import metadata_worker
+
+    text = tmp_path / "note.txt"
+    text.write_text("a witness note")
+    metadata_worker.start_early()
+    early = metadata_worker._early
+    assert early is not None and early[0]._child is not None
+    child = early[0]._child
+    adopted = MetadataProcess.adopt()
+    try:
+        assert adopted is early[0] and adopted._child is child and metadata_worker._early is None
+        assert adopted.extract(text, "text/plain") == extract_metadata(text, "text/plain")
+    finally:
+        adopted.close()
+
+    metadata_worker.start_early()
+    early = metadata_worker._early
+    assert early is not None and early[0]._child is not None
+    stale = early[0]._child.process
+    os.environ["HUJJAT_EXIFTOOL_TEST_MARK"] = "changed"
+    try:
+        fresh = MetadataProcess.adopt()
+    finally:
+        del os.environ["HUJJAT_EXIFTOOL_TEST_MARK"]
+    try:
+        assert fresh is not early[0] and stale.poll() == -signal.SIGKILL
+    finally:
+        fresh.close()
+
+    program = (
+        "import os, sys\n"
+        "from hujjat.processing import metadata_worker\n"
+        "metadata_worker.start_early()\n"
+        "print(metadata_worker._early[0]._child.process.pid, flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True)
+    pid = int(done.stdout)
+    with pytest.raises(ProcessLookupError):  # killed and reaped by the exiting program
+        os.kill(pid, 0)
+
+
+def test_start_early_work_only_for_the_add_program() -> None:
+    from hujjat.entrypoints.cli.early import start_early_work
+    from hujjat.processing import metadata_worker
+
+    for argv in (["/usr/bin/hujjat", "show", "x"], ["pytest", "add"], ["/venv/bin/hujjat"]):
+        start_early_work(argv)
+        assert metadata_worker._early is None, argv
+    start_early_work(["/venv/bin/hujjat", "add", "photos"])
+    try:
+        assert metadata_worker._early is not None
+    finally:
+        metadata_worker._kill_unadopted()
+    assert metadata_worker._early is None

@@ -11,6 +11,8 @@ media), that file's record says so and the requests queued behind it go to a fre
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import pickle
 import subprocess
@@ -26,6 +28,32 @@ from hujjat.domain.evidence import MetadataRecord, MetadataStatus
 _LENGTH = 8  # bytes of the big-endian length before each pickled message
 
 
+_early: tuple[MetadataProcess, dict[str, str]] | None = None  # see start_early
+
+
+def start_early() -> None:
+    """Start a child now for this process's next `MetadataProcess.adopt()`. `hujjat add` calls it
+    before its own imports: the child's imports (~0.3 s) then run on the other core while the
+    parent's (~0.5 s, one core) run, instead of after them, delaying the first file's metadata.
+    A child never adopted is killed at exit."""
+    global _early
+    if _early is None:
+        process = MetadataProcess()
+        try:
+            process.start()
+        except OSError:  # no child can start: adopt() makes a process that reports why, per file
+            return
+        _early = (process, dict(os.environ))
+        atexit.register(_kill_unadopted)
+
+
+def _kill_unadopted() -> None:
+    global _early
+    early, _early = _early, None
+    if early is not None:
+        early[0]._kill()
+
+
 class MetadataProcess:
     """One child process serving `extract` requests; safe to share between threads.
 
@@ -39,6 +67,26 @@ class MetadataProcess:
         self._lock = threading.Lock()  # held while a request is written and while the child changes
         self._child: _Child | None = None
         self._version = "unknown"
+
+    @classmethod
+    def adopt(cls) -> MetadataProcess:
+        """The process start_early() started, if the environment its child inherited is still
+        this process's (the archive's `[metadata] exiftool` mode is passed in it), else a new one."""
+        global _early
+        early, _early = _early, None
+        if early is not None:
+            if early[1] == dict(os.environ):
+                return early[0]
+            early[0]._kill()
+        return cls()
+
+    def _kill(self) -> None:
+        """End an unused child at once (close() would wait for it to finish importing)."""
+        with self._lock:
+            child, self._child = self._child, None
+        if child is not None:
+            child.process.kill()
+            child.stop()
 
     def start(self) -> None:
         """Start the child now, without waiting for it: its imports (~0.5 s) overlap the parent's
@@ -190,6 +238,7 @@ def serve() -> None:
         try:
             path, media_type = receive(requests)
         except EOFError:
+            gc.freeze()  # the parent waits for this exit: skip the final collections (see cli.main.run)
             return
         send(replies, extract_metadata(Path(path), media_type))
 

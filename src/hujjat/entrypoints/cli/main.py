@@ -6,14 +6,19 @@ Exit codes: 0 success, 1 the command ran and found problems or failed for a stat
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
-import typer
-from rich.markup import escape
+from hujjat.entrypoints.cli.early import start_early_work
 
-from hujjat.domain.errors import HujjatError, UsageError
-from hujjat.entrypoints.cli import (
+start_early_work(sys.argv)  # before the imports below, which take ~0.5 s of one core
+
+import typer  # noqa: E402
+from rich.markup import escape  # noqa: E402
+
+from hujjat.domain.errors import HujjatError, UsageError  # noqa: E402
+from hujjat.entrypoints.cli import (  # noqa: E402
     audit,
     capture,
     dedup,
@@ -28,7 +33,7 @@ from hujjat.entrypoints.cli import (
     users,
     web,
 )
-from hujjat.entrypoints.cli.common import err
+from hujjat.entrypoints.cli.common import err  # noqa: E402
 
 app = typer.Typer(
     name="hujjat",
@@ -69,7 +74,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    """The `hujjat` program. Before exiting, every object is moved out of the collector's reach
+    (gc.freeze): the interpreter's final collections over everything the CLI imported took
+    ~0.1 s of every command's wall time, and the process's memory is released by its exit."""
+    status = main()
+    gc.freeze()
+    sys.exit(status)
 
 
 if __name__ == "__main__":
