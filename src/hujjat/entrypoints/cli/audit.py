@@ -18,7 +18,6 @@ from hujjat.entrypoints.cli.common import (
     print_json,
 )
 from hujjat.entrypoints.cli.protection import keyless_quick_verify
-from hujjat.services.audit import verify_archive
 
 
 def register(app: typer.Typer) -> None:
@@ -44,6 +43,7 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(1)
             return
         from hujjat.export.timestamps import stored_token_check  # asn1crypto: loaded only to verify
+        from hujjat.services.audit import verify_archive
 
         with archive_session(archive, sign=False) as arch:
             if quick or json_out:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -18,10 +18,14 @@ from hujjat.entrypoints.cli.common import (
     out,
     print_json,
 )
-from hujjat.services.capture import CaptureResult, artefact_view, capture_view
+
+if TYPE_CHECKING:  # the capture service is imported by the commands that use it
+    from hujjat.services.capture import CaptureResult
 
 
 def _report(result: CaptureResult) -> dict[str, Any]:
+    from hujjat.services.capture import capture_view
+
     return capture_view(result.capture, result.artefacts)
 
 
@@ -64,6 +68,8 @@ def register(app: typer.Typer) -> None:
             out.print(f"capture {report['id']} {state}  {escape(report['final_url'] or url)}  {answer}")
             if report["error"]:
                 out.print(f"  reason: {escape(report['error'])}")
+            from hujjat.services.capture import artefact_view
+
             for artefact in map(artefact_view, result.artefacts):
                 out.print(
                     f"  {artefact['role']:<10} {artefact['item_id']}  {human_size(artefact['size']):>10}  "

@@ -16,7 +16,6 @@ from hujjat.entrypoints.cli.common import archive_session, out
 from hujjat.entrypoints.cli.evidence import RichIntakeObserver, _progress
 from hujjat.entrypoints.cli.users import announce_admin, first_admin
 from hujjat.entrypoints.cli.web import serve_archive
-from hujjat.services.audit import verify_archive
 from hujjat.services.context import ArchivePorts
 from hujjat.services.intake import IntakeRequest, IntakeSummary, ingest_paths
 
@@ -147,6 +146,8 @@ def register(app: typer.Typer) -> None:
         )
         with archive_session(directory, "demo") as arch:
             out.print(f"incidents: {create_demo_incidents(arch.ports, arch.config.root, summary)} created")
+        from hujjat.services.audit import verify_archive
+
         with archive_session(directory, "demo", sign=False) as arch:
             report = verify_archive(arch.ports)
         out.print(

@@ -34,10 +34,7 @@ from hujjat.entrypoints.cli.common import (
 from hujjat.entrypoints.cli.post_views import print_post, print_post_list
 from hujjat.entrypoints.cli.protection import KeyFileOpt, new_secret
 from hujjat.entrypoints.cli.users import announce_admin, first_admin
-from hujjat.services.capture import find_capture, list_captures
 from hujjat.services.intake import IntakeOutcome, IntakeRequest, IntakeSummary, ingest_paths
-from hujjat.services.post_queries import find_post, iter_post_summaries
-from hujjat.services.queries import export_item, item_detail, iter_item_summaries
 
 
 class RichIntakeObserver:
@@ -173,6 +170,10 @@ def register(app: typer.Typer) -> None:
         kind: Annotated[str, typer.Option("--kind", help="What to list: item, post or capture.")] = "item",
     ) -> None:
         """List every evidence item (no paging), or the records of another kind."""
+        from hujjat.services.capture import list_captures  # the query services: not imported by `add`
+        from hujjat.services.post_queries import iter_post_summaries
+        from hujjat.services.queries import iter_item_summaries
+
         if kind == "capture":
             with archive_session(archive, sign=False) as arch:
                 print_capture_list(list_captures(arch.ports), json_out)
@@ -201,6 +202,10 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Show one item (hashes, metadata, acquisitions, custody trail) or one capture."""
+        from hujjat.services.capture import find_capture
+        from hujjat.services.post_queries import find_post
+        from hujjat.services.queries import item_detail
+
         with archive_session(archive, sign=False) as arch:
             found_capture = find_capture(arch.ports, reference)
             found_post = find_post(arch.ports, reference) if found_capture is None else None
@@ -250,6 +255,8 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Write an item's original bytes to DEST, verified against its hash on the way out."""
+        from hujjat.services.queries import export_item
+
         with archive_session(archive, actor) as arch:
             result = export_item(arch.ports, reference, dest)
         if json_out:

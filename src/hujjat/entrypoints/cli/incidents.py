@@ -4,16 +4,14 @@ and `import acled` (reference incidents)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from hujjat.adapters.gazetteer import default_gazetteer, index_ready
 from hujjat.domain.errors import ArchiveError
 from hujjat.domain.incidents import IncidentSensitivity, parse_date, parse_enum
 from hujjat.domain.verification import parse_state
-from hujjat.domain.vocabulary import Taxonomy, describe
 from hujjat.entrypoints.cli.common import (
     DEFAULT_ARCHIVE,
     ArchiveOpt,
@@ -26,18 +24,11 @@ from hujjat.entrypoints.cli.common import (
 )
 from hujjat.entrypoints.cli.imports import import_app
 from hujjat.ports.incidents import IncidentFilter
-from hujjat.ports.places import PlaceResolver
-from hujjat.services.incident_exports import import_acled
-from hujjat.services.incidents import (
-    IncidentFields,
-    check_incidents,
-    create_incident,
-    edit_incident,
-    incident_detail,
-    link_incident,
-    list_incidents,
-    review_incident,
-)
+
+if TYPE_CHECKING:  # the services, gazetteer and taxonomy are imported by the commands that use them
+    from hujjat.domain.vocabulary import Taxonomy
+    from hujjat.ports.places import PlaceResolver
+    from hujjat.services.incidents import IncidentFields
 
 incident_app = typer.Typer(help="Coded incidents backed by evidence, with a verification workflow.",
                            no_args_is_help=True)
@@ -55,6 +46,8 @@ def load_archive_taxonomy(root: Path | None, file: Path | None = None) -> Taxono
 
 def optional_places() -> PlaceResolver | None:
     """The gazetteer, or None when its package is not installed (manual coordinates still work)."""
+    from hujjat.adapters.gazetteer import default_gazetteer, index_ready
+
     try:
         if not index_ready():
             err.print("building the offline gazetteer index from GeoNames data (once; this takes a few seconds)…")
@@ -99,6 +92,8 @@ CountOpt = Annotated[str | None, Opt(help="A number, or 'unknown' (not the same 
 
 
 def _fields(**values: Any) -> IncidentFields:
+    from hujjat.services.incidents import IncidentFields
+
     counts = {name: values.pop(name) for name in ("detained", "summoned", "injured", "killed", "deported")}
     return IncidentFields(**values, counts={k: v for k, v in counts.items() if v is not None})
 
@@ -131,6 +126,8 @@ def _register_incident_commands() -> None:
             sensitivity: SensitivityOpt = "internal", archive: ArchiveOpt = DEFAULT_ARCHIVE, actor: AsOpt = None,
             json_out: JsonOpt = False) -> None:
         """Record a new incident (prints it; --json gives the record with its `id`)."""
+        from hujjat.services.incidents import create_incident
+
         fields = _fields(title=title, type=type_id, subtype=subtype, date=date, end_date=end_date, time=time,
                          precision=precision, place=place, latitude=lat, longitude=lon, geo_precision=geo_precision,
                          country=country, description=description or "", actors=actors or [], targets=targets or [],
@@ -152,6 +149,8 @@ def _register_incident_commands() -> None:
              sensitivity: SensitivityOpt = None, archive: ArchiveOpt = DEFAULT_ARCHIVE, actor: AsOpt = None,
              json_out: JsonOpt = False) -> None:
         """Change fields of an incident; the old values stay in its history."""
+        from hujjat.services.incidents import edit_incident
+
         fields = _fields(title=title, type=type_id, subtype=subtype, date=date, end_date=end_date, time=time,
                          precision=precision, place=place, latitude=lat, longitude=lon, geo_precision=geo_precision,
                          country=country, description=description, actors=actors, targets=targets, tags=tags,
@@ -170,6 +169,8 @@ def _register_incident_commands() -> None:
              kind: Annotated[str | None, Opt(help="item, post or capture (default: try each).")] = None,
              archive: ArchiveOpt = DEFAULT_ARCHIVE, actor: AsOpt = None, json_out: JsonOpt = False) -> None:
         """Link evidence (an item, post or capture) to an incident, in a role, with a note."""
+        from hujjat.services.incidents import link_incident
+
         with archive_session(archive, actor) as arch:
             result = link_incident(arch.ports, reference, item, role, note, kind)
         if json_out:
@@ -185,6 +186,8 @@ def _register_incident_commands() -> None:
                note: Annotated[str, Opt(help="Why (required).")], archive: ArchiveOpt = DEFAULT_ARCHIVE,
                actor: AsOpt = None, json_out: JsonOpt = False) -> None:
         """Move an incident through the verification workflow (verified needs a second person)."""
+        from hujjat.services.incidents import review_incident
+
         with archive_session(archive, actor) as arch:
             result = review_incident(arch.ports, reference, state, note)
         if json_out:
@@ -196,6 +199,8 @@ def _register_incident_commands() -> None:
     def show(reference: Annotated[str, typer.Argument(metavar="ID")], archive: ArchiveOpt = DEFAULT_ARCHIVE,
              json_out: JsonOpt = False) -> None:
         """One incident with its evidence links, reviews and full history."""
+        from hujjat.services.incidents import incident_detail
+
         with archive_session(archive, sign=False) as arch:
             detail = incident_detail(arch.ports, reference)
         if json_out:
@@ -223,6 +228,8 @@ def _register_incident_commands() -> None:
                  reference_only: Annotated[bool, Opt("--reference-only", help="Only reference incidents.")] = False,
                  archive: ArchiveOpt = DEFAULT_ARCHIVE, json_out: JsonOpt = False) -> None:
         """List incidents (the archive's own; reference incidents only when asked for)."""
+        from hujjat.services.incidents import list_incidents
+
         query = build_filter(states, None, None, None, include_reference, reference_only, type_id)
         with archive_session(archive, sign=False) as arch:
             rows = list_incidents(arch.ports, query)
@@ -240,6 +247,8 @@ def _register_check() -> None:
     @incident_app.command("check")
     def check(archive: ArchiveOpt = DEFAULT_ARCHIVE, json_out: JsonOpt = False) -> None:
         """Cross-check incidents against their versions and the custody log (exit 1 on a problem)."""
+        from hujjat.services.incidents import check_incidents
+
         with archive_session(archive, sign=False) as arch:
             report = check_incidents(arch.ports)
         if json_out:
@@ -264,6 +273,8 @@ def register(app: typer.Typer) -> None:
                       file: Annotated[Path | None, Opt("--file", help="Also merge this taxonomy file.")] = None,
                       json_out: JsonOpt = False) -> None:
         """The taxonomy in force: shipped defaults merged with the archive's taxonomy.yaml."""
+        from hujjat.domain.vocabulary import describe
+
         root = archive.resolve() if (archive / "hujjat.toml").exists() else None
         data = describe(load_archive_taxonomy(root, file))
         if json_out:
@@ -299,6 +310,8 @@ def register(app: typer.Typer) -> None:
                          skip_invalid: Annotated[bool, Opt("--skip-invalid", help="Import the good rows.")] = False,
                          archive: ArchiveOpt = DEFAULT_ARCHIVE, actor: AsOpt = None, json_out: JsonOpt = False) -> None:
         """Load ACLED events as reference incidents (kept apart from the archive's own)."""
+        from hujjat.services.incident_exports import import_acled
+
         with archive_session(archive, actor) as arch:
             taxonomy = load_archive_taxonomy(arch.config.root)
             summary = import_acled(arch.ports, taxonomy, optional_places(), path, skip_invalid)

@@ -32,7 +32,6 @@ from hujjat.adapters.crypto.archive import (
 )
 from hujjat.adapters.crypto.keyless import check_ciphertext
 from hujjat.adapters.crypto.keyring import Secret, load_keyring
-from hujjat.adapters.db.field_sealing import restricted_records, seal_existing
 from hujjat.bootstrap import open_archive
 from hujjat.config import load_config, write_config
 from hujjat.domain.errors import UsageError
@@ -49,8 +48,6 @@ from hujjat.entrypoints.cli.common import (
 from hujjat.entrypoints.cli.exports import export_app
 from hujjat.entrypoints.cli.incidents import load_archive_taxonomy, optional_places
 from hujjat.services.checkpoints import sign_checkpoint
-from hujjat.services.protection import shred_item
-from hujjat.services.public_export import export_public
 from hujjat.services.redaction import find_item, record_derivative
 from hujjat.services.search import refresh_records
 
@@ -117,6 +114,8 @@ def register(app: typer.Typer) -> None:
                 config.extra["encryption"]["database"] = "sqlcipher"
                 write_config(config)
             else:  # a database server: seal the values stored before, batch by batch
+                from hujjat.adapters.db.field_sealing import restricted_records, seal_existing
+
                 sealed = seal_existing(opened.engine)
                 for kind, ids in restricted_records(opened.engine).items():
                     refresh_records(opened.ports, kind, ids)  # no restricted plaintext in the index
@@ -213,6 +212,8 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Destroy an item's data key: its bytes become unrecoverable (crypto-shredding)."""
+        from hujjat.services.protection import shred_item
+
         with archive_session(archive, actor) as arch:
             result = shred_item(arch.ports, item, reason, keep_derivatives)
             with arch.ports.uow(read_only=True) as tx:
@@ -294,6 +295,8 @@ def register_public_export() -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """The publishable dataset: public incidents, redacted media, pseudonyms, coarse places."""
+        from hujjat.services.public_export import export_public
+
         with archive_session(archive, actor) as arch:
             summary = export_public(
                 arch.ports, load_archive_taxonomy(arch.config.root), optional_places(), out_dir,
