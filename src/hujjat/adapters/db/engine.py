@@ -18,7 +18,7 @@ from hujjat.domain.errors import ArchiveError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_SECONDS = 60  # how long a statement waits for a lock another process holds
-WEB_THREADS = 16  # request threads per web server process (entrypoints.web sets its thread pool to this)
+WEB_THREADS = 16  # pooled SQLite connections: a server process's request, export and job threads
 
 
 def create_db_engine(url: str, sqlcipher_key: bytes | None = None) -> sa.Engine:
@@ -30,7 +30,7 @@ def create_db_engine(url: str, sqlcipher_key: bytes | None = None) -> sa.Engine:
             import sqlcipher3.dbapi2  # type: ignore[import-untyped]
 
             extra["module"] = sqlcipher3.dbapi2
-        # pool_size: a web server's request threads each hold a connection; beyond the pool,
+        # pool_size: a web server's threads each hold a connection; beyond the pool,
         # connections were closed on check-in and reopened (with the PRAGMAs below) on every request.
         engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False},
                                   pool_size=WEB_THREADS, max_overflow=WEB_THREADS, **extra)

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -29,11 +28,11 @@ from hujjat.entrypoints.web import (
     pages_sources,
 )
 from hujjat.entrypoints.web.context import HERE, WebContext, render, template_env
+from hujjat.entrypoints.web.threads import use_request_threads
 from hujjat.ports.accounts import Credentials
 
 CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
        "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-REQUEST_THREADS = 16
 # The API docs page (FastAPI's Swagger UI) needs one inline script; its assets are local.
 DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
     "style-src 'self'", "style-src 'self' 'unsafe-inline'")
@@ -117,9 +116,7 @@ def create_app(root: Path, *, credentials: Credentials | None = None, run_jobs: 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # As many request threads as the SQLite engine pools connections (adapters.db.engine
-        # WEB_THREADS): more threads only contend for the GIL and churn connections.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+        use_request_threads()  # few: see entrypoints/web/threads.py
         ctx.jobs.start() if ctx.jobs else None
         try:
             yield

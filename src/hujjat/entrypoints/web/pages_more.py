@@ -22,6 +22,7 @@ from hujjat.domain.errors import HujjatError, NotFound, UsageError
 from hujjat.domain.search import KINDS as SEARCH_KINDS
 from hujjat.entrypoints.web.auth import check_csrf, page_user
 from hujjat.entrypoints.web.context import ctx_of, render
+from hujjat.entrypoints.web.threads import long_running
 from hujjat.export.bag import write_bag
 from hujjat.ports.incidents import IncidentFilter
 from hujjat.ports.search import SearchFilters
@@ -194,6 +195,7 @@ def _download(path: Path, name: str, media_type: str, cleanup: Path) -> FileResp
 
 
 @router.post("/exports/incidents", include_in_schema=False)
+@long_running
 def export_incidents_download(request: Request, user: UserDep, fmt: Annotated[str, Form(max_length=20)] = "acled",
                               csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(request, csrf_token)
@@ -214,6 +216,7 @@ def export_incidents_download(request: Request, user: UserDep, fmt: Annotated[st
 
 
 @router.post("/exports/bag", include_in_schema=False)
+@long_running
 def export_bag_download(request: Request, user: UserDep, incidents: Annotated[str, Form(max_length=4000)] = "",
                         csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(request, csrf_token)
