@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TypeGuard
 
 from hujjat.domain.canonical import canonical_bytes, sha256_hex
 from hujjat.domain.evidence import Acquisition, EvidenceItem, MetadataRecord, StoredBlob
 from hujjat.domain.ids import new_id
 from hujjat.domain.near_duplicates import Fingerprint
-from hujjat.ports import ProgressCallback, StagedBlob, StagingBlobStore, Transaction
+from hujjat.ports import BlobStore, ProgressCallback, StagedBlob, StagingBlobStore, Transaction
 from hujjat.services.context import ArchivePorts
 from hujjat.services.dedup import compute_fingerprint, record_fingerprints, wants_fingerprint
 from hujjat.services.file_walk import Candidate, Skip, walk
@@ -209,10 +210,23 @@ def ingest_paths(
     return summary
 
 
+_STAGING: weakref.WeakKeyDictionary[BlobStore, bool] = weakref.WeakKeyDictionary()
+
+
+def _staging(store: BlobStore) -> TypeGuard[StagingBlobStore]:
+    """isinstance(store, StagingBlobStore), remembered per store: against a runtime-checkable
+    Protocol it inspects every member, ~28 us under the interpreter lock, and ran once per file."""
+    known = _STAGING.get(store)
+    if known is None:
+        known = _STAGING[store] = isinstance(store, StagingBlobStore)
+    return known
+
+
 def _discard(ports: ArchivePorts, batch: list[PreparedBlob]) -> None:
     staged = [p.staged for p in batch if p.staged is not None]
-    if staged and isinstance(ports.store, StagingBlobStore):
-        ports.store.discard(staged)
+    store = ports.store
+    if staged and _staging(store):
+        store.discard(staged)
 
 
 def prepare_file(
@@ -239,7 +253,7 @@ def store_file(
     with path.open("rb", buffering=0) as handle:  # raw reads straight into the store's buffers
         size = expected_size if expected_size is not None else os.fstat(handle.fileno()).st_size
         reader = _CheckedReader(handle, size)
-        if isinstance(store, StagingBlobStore):
+        if _staging(store):
             staged = store.stage(reader, progress)  # type: ignore[arg-type]
             return StoredBlob(staged.sha256, staged.size, created=not staged.present), staged
         return store.put(reader, progress), None  # type: ignore[arg-type]
@@ -341,7 +355,7 @@ def _publish(ports: ArchivePorts, batch: list[PreparedBlob]) -> dict[int, Intake
     reported failed (by its index in the batch); the rest of the batch is still recorded."""
     staged = {i: p.staged for i, p in enumerate(batch) if p.staged is not None}
     store = ports.store
-    if not staged or not isinstance(store, StagingBlobStore):
+    if not staged or not _staging(store):
         return {}
     try:
         published = store.publish(list(staged.values()))
