@@ -244,6 +244,37 @@ def test_exiftool_ends_when_its_python_process_is_killed(photo: Path) -> None:
     pytest.fail("exiftool outlived its killed parent")
 
 
+def _live_members(group: int) -> list[int]:
+    """Processes of this process group that are running (not zombies waiting to be reaped)."""
+    live = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == group and fields[0] != "Z":
+            live.append(int(entry.name))
+    return live
+
+
+@pytest.mark.skipif(exiftool.executable() is None, reason="exiftool is not installed")
+def test_exiftool_group_is_killed_at_exit(photo: Path) -> None:
+    """At exit the whole exiftool process group ends at once: the metadata child's exit, which
+    `hujjat add` waits for, no longer waits for Perl to wind down, nor outlives its watcher's `sleep`."""
+    tool = exiftool.shared()
+    assert tool is not None
+    tool.dump(photo)
+    assert tool._process is not None
+    group = tool._process.pid
+    assert _live_members(group)
+    exiftool._close_shared()  # what atexit runs
+    deadline = time.monotonic() + 0.2
+    while _live_members(group) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _live_members(group) == []
+
+
 SMALL_MEDIA = [path for path in media_files() if path.stat().st_size < 300_000]
 
 

@@ -223,5 +223,9 @@ def shared() -> ExifTool | None:
 
 @atexit.register
 def _close_shared() -> None:
+    """At exit the process group is killed, not asked to stop: nothing is pending, and waiting for
+    Perl to wind down kept the metadata child, which `hujjat add` waits for, 10-50 ms longer."""
     if _shared is not None and _shared[0] == os.getpid():
-        _shared[1].close()
+        tool = _shared[1]
+        with tool._lock:
+            tool._stop(kill=True)
