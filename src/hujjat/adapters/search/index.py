@@ -30,7 +30,7 @@ from hujjat.adapters.db.search_tables import search_documents as docs
 from hujjat.adapters.db.search_tables import search_generation as generation
 from hujjat.adapters.db.search_tables import search_texts as texts
 from hujjat.adapters.search.backends import Fts5Backend, backend_for, sample_stride
-from hujjat.adapters.search.result_cache import ENTRIES, ResultCache, copied, filters_key
+from hujjat.adapters.search.result_cache import ENTRIES, ResultCache, filters_key
 from hujjat.adapters.search.sources import gather_documents, indexed_ids, withheld_records
 from hujjat.domain.errors import ArchiveError, UsageError
 from hujjat.domain.search import (
@@ -300,8 +300,8 @@ class SqlSearchIndex:
             if kept is not None:
                 return kept
             results = self._search(conn, query, filters, order, limit, offset)
-        self.cache.put(key, now, results)
-        return copied(results)
+        self.cache.put(key, now, results)  # keeps a copy of its own
+        return results
 
     def _search(
         self, conn: sa.Connection, query: str, filters: SearchFilters | None, order: str, limit: int, offset: int,
