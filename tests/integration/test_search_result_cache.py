@@ -4,7 +4,10 @@ index on its own engine) is seen by the next search."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -93,3 +96,31 @@ def test_a_changed_result_does_not_change_the_cache(two: tuple[Archive, Archive]
     index.upsert(SearchDocument("post", "p", "облава", language="ru"))
     index.search("облава").hits.clear()
     assert _ids(index.search("облава")) == ["p"]
+
+
+def test_two_writers_of_one_record_run_one_after_the_other(
+    two: tuple[Archive, Archive], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two processes indexing the same record at once (two `hujjat add` of one file): the second
+    waits for the first and replaces its row, instead of inserting a second one and failing on
+    the (kind, record_id) key (seen on PostgreSQL, where writers were not serialised)."""
+    first, second = _index(two[0]), _index(two[1])
+    inside, go_on = threading.Event(), threading.Event()
+    write_terms = first.backend.write_terms
+
+    def held(conn: sa.Connection, rows: list[dict[str, object]]) -> None:
+        write_terms(conn, rows)
+        inside.set()
+        go_on.wait(10)  # the first writer's transaction stays open meanwhile
+
+    monkeypatch.setattr(first.backend, "write_terms", held)
+    with ThreadPoolExecutor(2) as pool:
+        one = pool.submit(first.upsert, SearchDocument("post", "same", "облава утром", language="ru"))
+        assert inside.wait(10)
+        other = pool.submit(second.upsert, SearchDocument("post", "same", "облава вечером", language="ru"))
+        time.sleep(0.5)  # the second writer is now waiting for the first
+        go_on.set()
+        one.result(timeout=30)
+        other.result(timeout=30)
+    found = second.search("облава")
+    assert _ids(found) == ["same"] and "вечером" in found.hits[0].snippet

@@ -184,6 +184,7 @@ class SqlSearchIndex:
             analysed = [self._row(d, now) for d in batch if (d.kind, d.record_id) not in withheld]
             with self.engine.begin() as conn:
                 self._page_cache(conn)
+                _serialise_writes(conn)
                 removed = self._remove(conn, [(d.kind, d.record_id) for d in batch])
                 if analysed:
                     self._insert(conn, analysed)
@@ -236,6 +237,7 @@ class SqlSearchIndex:
 
     def delete(self, kind: str, record_id: str) -> bool:
         with self.engine.begin() as conn:
+            _serialise_writes(conn)
             removed = bool(self._remove(conn, [(kind, record_id)]))
             if removed:
                 _raise_generation(conn)
@@ -243,6 +245,7 @@ class SqlSearchIndex:
 
     def clear(self) -> None:
         with self.engine.begin() as conn:
+            _serialise_writes(conn)
             self.backend.clear(conn)
             conn.execute(texts.delete())
             conn.execute(docs.delete())
@@ -645,8 +648,17 @@ class SqlSearchIndex:
         )
 
 
+def _serialise_writes(conn: sa.Connection) -> None:
+    """First in a write transaction: on PostgreSQL, take the generation row's lock, so that index
+    writers run one after another. Two processes indexing the same record (two `hujjat add` of
+    the same file) otherwise both found no row to replace and both inserted it; the second failed
+    on the (kind, record_id) key. SQLite's write transactions are serialised already."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(sa.select(generation.c.value).with_for_update())
+
+
 def _raise_generation(conn: sa.Connection) -> None:
-    """Last in a write transaction (PostgreSQL then holds the row's lock only until the commit)."""
+    """Last in a write transaction that changed the index (the row is locked since its start)."""
     conn.execute(generation.update().values(value=generation.c.value + 1))
 
 

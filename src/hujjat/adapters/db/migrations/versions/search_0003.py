@@ -1,9 +1,9 @@
 """Search: a generation number that every write to the index raises.
 
 Searching processes keep recent results in memory (adapters/search/result_cache.py) and serve
-them only while the index's generation is the one they were computed at; the writer raises it in
-the same transaction as its change, at the end (on PostgreSQL the row lock is then held only
-until the commit, and taken after every document row the transaction locks).
+them only while the index's generation is the one they were computed at; a writer raises it in
+the same transaction as its change. On PostgreSQL every index write transaction first locks this
+row, so index writers run one after another (two of them inserting the same record collided).
 
 Revision ID: search_0003
 Revises: search_0002
